@@ -1,0 +1,53 @@
+"""The one catalogue of layer kinds: the single source of names, aliases and parameters.
+
+Validation, ``convcalc layers``, option help, shell completion and the docs all read it; no
+other module lists a layer type or a parameter name.
+"""
+
+from __future__ import annotations
+
+from ._kind import LayerKind, Param
+from ._kinds_basic import BASIC_KINDS
+from ._kinds_window import WINDOW_KINDS
+from ._values import normalize_name
+
+CATALOGUE: tuple[LayerKind, ...] = (*WINDOW_KINDS, *BASIC_KINDS)
+"""Every kind, in the order ``convcalc layers`` lists them."""
+
+
+def _index() -> dict[str, LayerKind]:
+    index: dict[str, LayerKind] = {}
+    for kind in CATALOGUE:
+        for spelling in (kind.name, *kind.aliases):
+            key = normalize_name(spelling)
+            if index.get(key, kind) is not kind:
+                raise AssertionError(f"{spelling!r} names both {index[key].name} and {kind.name}")
+            index[key] = kind
+    return index
+
+
+_BY_NAME = _index()
+
+
+def find_kind(name: str) -> LayerKind | None:
+    """The kind a type name means, in any spelling; None when there is none."""
+    return _BY_NAME.get(normalize_name(name))
+
+
+def type_names() -> list[str]:
+    """Canonical type names, for listings and completion."""
+    return [kind.name for kind in CATALOGUE]
+
+
+def spellings() -> list[str]:
+    """Every name a type may be written as, for "did you mean" hints."""
+    return [spelling for kind in CATALOGUE for spelling in (kind.name, *kind.aliases)]
+
+
+def find_param(kind: LayerKind, name: str) -> Param | None:
+    """The parameter of ``kind`` a key means, in any spelling."""
+    key = normalize_name(name)
+    for param in kind.params:
+        if key == normalize_name(param.name) or key in map(normalize_name, param.aliases):
+            return param
+    return None

@@ -1,0 +1,42 @@
+"""The one error type convcalc raises for anything a user gave it.
+
+Every message is written to be shown as it is, after ``Error: ``: it names what is wrong,
+where (layer number and name, parameter, value) and what would fix it. The CLI maps the
+whole hierarchy to exit code 2 in one place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+
+class ConvCalcError(ValueError):
+    """Something in the user's input is wrong; the message is ready to show them."""
+
+
+class SpecError(ConvCalcError):
+    """A model or layer description is malformed: unknown name, bad value, missing field."""
+
+
+class ShapeError(ConvCalcError):
+    """A layer cannot take the shape it is given: a size collapses, ranks or channels do not fit."""
+
+
+class InputError(ConvCalcError):
+    """A file or stream cannot be read or parsed."""
+
+
+def closest(word: str, choices: Iterable[str]) -> str | None:
+    """The choice most like ``word``, for a "did you mean" hint; None when nothing is close."""
+    import difflib  # only on the error path: keeps start-up lean
+
+    options = list(choices)
+    lowered = {choice.lower(): choice for choice in options}
+    matches = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
+    return lowered[matches[0]] if matches else None
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` or an empty string."""
+    match = closest(word, choices)
+    return f" (did you mean '{match}'?)" if match else ""

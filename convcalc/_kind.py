@@ -1,0 +1,246 @@
+"""What a layer kind is made of: names, parameters, and its rules for shape, weights and MACs.
+
+Every kind in the catalogue (``_catalogue.py``) is one :class:`LayerKind`. Its three rules take a
+:class:`Call` — one layer applied to one input — and return plain values; the engine adds them up
+and derives the receptive field from the windows a shape rule reports.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ._errors import ShapeError
+from ._settings import Framework, Layout, Settings
+from ._values import Padding
+
+Shape = tuple[int, ...]
+"""A tensor shape without the batch, in the layout's order."""
+
+
+class ValueType(Protocol):
+    """A parameter's type: turns any raw spelling into the normal form, or raises ``Invalid``."""
+
+    @property
+    def describe(self) -> str: ...
+
+    def parse(self, raw: object, rank: int) -> object: ...
+
+
+class Required:
+    """Marks a parameter that has no default."""
+
+    def __repr__(self) -> str:
+        return "required"
+
+
+REQUIRED = Required()
+
+
+@dataclass(frozen=True)
+class SameAs:
+    """A default that copies another parameter's value (a pool's stride is its size)."""
+
+    other: str
+
+    def __repr__(self) -> str:
+        return f"= {self.other}"
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a layer kind."""
+
+    name: str
+    """Canonical name, as shown in help and JSON."""
+    type: ValueType
+    """How raw values are read and checked."""
+    default: object
+    """A raw default, :data:`REQUIRED`, :class:`SameAs`, or None for "not set"."""
+    help: str
+    """One line for ``convcalc layers`` and option help."""
+    aliases: tuple[str, ...] = ()
+    """Other spellings: Keras' and PyTorch's names for the same thing."""
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+
+class Receptive(enum.Enum):
+    """How a kind changes the receptive field."""
+
+    WINDOW = "window"
+    """A sliding window per spatial axis, described by the shape rule's windows."""
+    POINTWISE = "pointwise"
+    """Each output sees exactly what its input saw (activations, normalisation, dropout)."""
+    WHOLE = "whole"
+    """Each output may see the whole input from here on (flatten, dense)."""
+
+
+@dataclass(frozen=True)
+class Window:
+    """One spatial axis of a sliding window, as the receptive field sees it."""
+
+    kernel: int
+    """Effective kernel: dilation*(kernel-1) + 1."""
+    stride: int
+    pad_before: int
+    """Zeros added before the first element (top or left)."""
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """What a shape rule finds: the output shape, and the windows for the receptive field."""
+
+    output: Shape
+    windows: tuple[Window, ...] = ()
+
+
+@dataclass(frozen=True)
+class Weights:
+    """What a parameter rule counts."""
+
+    trainable: int = 0
+    non_trainable: int = 0
+    buffers: int = 0
+    """Elements held outside the parameters but stored with them (PyTorch's running statistics)."""
+
+
+@dataclass(frozen=True)
+class Call:
+    """One layer applied to one input: what every rule of a kind receives."""
+
+    kind: LayerKind
+    index: int
+    """Position in the report, from 1."""
+    name: str
+    values: Mapping[str, object]
+    """Normalised parameter values, defaults filled in."""
+    given: frozenset[str]
+    """Which parameters the user wrote (the others are defaults)."""
+    input: Shape
+    settings: Settings
+    notes: list[str] | None = field(default=None, compare=False)
+    """Where rules write their working when ``--explain`` asks for it; None when it does not."""
+
+    # -- typed access to parameter values ---------------------------------------------------
+    def number(self, name: str) -> int:
+        value = self.values[name]
+        assert isinstance(value, int)
+        return value
+
+    def axes(self, name: str) -> tuple[int, ...]:
+        value = self.values[name]
+        assert isinstance(value, tuple)
+        return value
+
+    def padding(self, name: str = "padding") -> Padding:
+        value = self.values[name]
+        assert isinstance(value, (str, tuple))
+        return value
+
+    def flag(self, name: str) -> bool:
+        value = self.values[name]
+        assert isinstance(value, bool)
+        return value
+
+    def text(self, name: str) -> str | None:
+        value = self.values[name]
+        assert value is None or isinstance(value, str)
+        return value
+
+    # -- the input, seen through the layout --------------------------------------------------
+    @property
+    def framework(self) -> Framework:
+        return self.settings.framework
+
+    @property
+    def channels_last(self) -> bool:
+        return self.settings.layout is Layout.HWC
+
+    @property
+    def spatial(self) -> Shape:
+        """The input's spatial sizes (empty for a flat vector)."""
+        if len(self.input) <= 1:
+            return ()
+        return self.input[:-1] if self.channels_last else self.input[1:]
+
+    @property
+    def channels(self) -> int:
+        """The input's channel count (a flat vector's length)."""
+        return self.input[-1] if self.channels_last or len(self.input) == 1 else self.input[0]
+
+    def shape(self, spatial: Shape, channels: int) -> Shape:
+        """An output shape from spatial sizes and channels, in the layout's order."""
+        return (*spatial, channels) if self.channels_last else (channels, *spatial)
+
+    def axis_labels(self) -> tuple[str, ...]:
+        """Names of the spatial axes for explanations: L; H W; D H W."""
+        return {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}.get(len(self.spatial), ())
+
+    # -- reporting -----------------------------------------------------------------------------
+    @property
+    def where(self) -> str:
+        """How messages name this layer: ``layer 2 (conv2d_1)``."""
+        return f"layer {self.index} ({self.name})"
+
+    def fail(self, message: str) -> ShapeError:
+        """An error about this layer, ready to raise."""
+        return ShapeError(f"{self.where}: {message}")
+
+    def note(self, line: str) -> None:
+        """Record a line of working (call only under ``if call.notes is not None``)."""
+        assert self.notes is not None
+        self.notes.append(line)
+
+
+ShapeRule = Callable[[Call], Geometry]
+WeightRule = Callable[[Call, Geometry], Weights]
+MacRule = Callable[[Call, Geometry], int]
+
+
+@dataclass(frozen=True)
+class LayerKind:
+    """One entry of the catalogue: everything convcalc knows about a type of layer."""
+
+    name: str
+    """Canonical type name (``conv2d``), used in reports and default layer names."""
+    summary: str
+    """One line for ``convcalc layers``."""
+    params: tuple[Param, ...]
+    positional: tuple[str, ...]
+    """Parameters that may be given without a name, in order (shorthand, scalar form)."""
+    aliases: tuple[str, ...]
+    """Other names: Keras' and PyTorch's class names, short forms."""
+    rank: int | None
+    """Spatial axes the input must have; None for kinds that take any shape."""
+    shape: ShapeRule
+    weights: WeightRule
+    macs: MacRule
+    receptive: Receptive
+    frameworks: tuple[Framework, ...] = (Framework.KERAS, Framework.PYTORCH)
+    """Frameworks that have this kind."""
+
+    def param(self, name: str) -> Param:
+        for param in self.params:
+            if param.name == name:
+                return param
+        raise KeyError(name)
+
+
+def no_weights(call: Call, geometry: Geometry) -> Weights:
+    """The parameter rule of kinds with nothing to learn."""
+    return Weights()
+
+
+def no_macs(call: Call, geometry: Geometry) -> int:
+    """The MAC rule of kinds that multiply nothing (pooling, reshaping, normalisation)."""
+    return 0
+
+
+def same_shape(call: Call) -> Geometry:
+    """The shape rule of element-wise kinds."""
+    return Geometry(call.input)

@@ -1,0 +1,255 @@
+"""Kinds that take any shape: dense, flatten, dropout, activations and batch normalisation."""
+
+from __future__ import annotations
+
+import math
+
+from ._kind import (
+    REQUIRED,
+    Call,
+    Geometry,
+    LayerKind,
+    Param,
+    Receptive,
+    Weights,
+    no_macs,
+    no_weights,
+    same_shape,
+)
+from ._settings import Framework
+from ._values import Flag, Fraction, WholeNumber
+from ._vocab import ACTIVATION, ACTIVATION_PARAM, BIAS_PARAM
+
+# -- dense ----------------------------------------------------------------------------------
+
+
+def dense_shape(call: Call) -> Geometry:
+    expected = call.values.get("in_features")
+    if expected is not None and expected != call.input[-1]:
+        raise call.fail(
+            f"in_features {expected} does not match its input, whose last axis is "
+            f"{call.input[-1]} (shape {call.input}); drop in_features or fix the layer before"
+        )
+    return Geometry((*call.input[:-1], call.number("units")))
+
+
+def dense_weights(call: Call, geometry: Geometry) -> Weights:
+    inputs, units, bias = call.input[-1], call.number("units"), call.flag("bias")
+    total = (inputs + (1 if bias else 0)) * units
+    if call.notes is not None:
+        call.note(
+            f"params: ({inputs}{' + 1' if bias else ''}) * {units} = {total:,}"
+            + ("" if bias else " (no bias)")
+        )
+    return Weights(trainable=total)
+
+
+def dense_macs(call: Call, geometry: Geometry) -> int:
+    outputs = math.prod(geometry.output)
+    macs = outputs * call.input[-1]
+    if call.notes is not None:
+        call.note(
+            f"MACs: {'*'.join(map(str, geometry.output))} outputs * {call.input[-1]} "
+            f"inputs = {macs:,}"
+        )
+    return macs
+
+
+DENSE = LayerKind(
+    name="dense",
+    summary="fully connected, on the last axis (Keras Dense, PyTorch Linear)",
+    params=(
+        Param("units", WholeNumber(), REQUIRED, "outputs", ("out_features", "output_dim")),
+        BIAS_PARAM,
+        ACTIVATION_PARAM,
+        Param(
+            "in_features",
+            WholeNumber(),
+            None,
+            "optional check: the input size this layer expects (PyTorch's first argument)",
+        ),
+    ),
+    positional=("units",),
+    aliases=("Dense", "Linear", "fc", "fully_connected"),
+    rank=None,
+    shape=dense_shape,
+    weights=dense_weights,
+    macs=dense_macs,
+    receptive=Receptive.WHOLE,
+)
+
+# -- flatten ---------------------------------------------------------------------------------
+
+
+def flatten_shape(call: Call) -> Geometry:
+    if call.notes is not None and len(call.input) > 1:
+        call.note(f"flatten: {'*'.join(map(str, call.input))} = {math.prod(call.input):,}")
+    return Geometry((math.prod(call.input),))
+
+
+FLATTEN = LayerKind(
+    name="flatten",
+    summary="all axes into one vector (Keras Flatten, PyTorch Flatten)",
+    params=(),
+    positional=(),
+    aliases=("Flatten",),
+    rank=None,
+    shape=flatten_shape,
+    weights=no_weights,
+    macs=no_macs,
+    receptive=Receptive.WHOLE,
+)
+
+# -- dropout, activation ------------------------------------------------------------------
+
+DROPOUT = LayerKind(
+    name="dropout",
+    summary="zeroes a fraction of the inputs while training; no shape change, no parameters",
+    params=(Param("rate", Fraction(), 0.5, "fraction dropped, 0 to 1", ("p",)),),
+    positional=("rate",),
+    aliases=(
+        "Dropout",
+        "Dropout1d",
+        "Dropout2d",
+        "Dropout3d",
+        "SpatialDropout1D",
+        "SpatialDropout2D",
+        "SpatialDropout3D",
+        "AlphaDropout",
+        "GaussianDropout",
+    ),
+    rank=None,
+    shape=same_shape,
+    weights=no_weights,
+    macs=no_macs,
+    receptive=Receptive.POINTWISE,
+)
+
+ACTIVATION_KIND = LayerKind(
+    name="activation",
+    summary="an element-wise function; no shape change, no parameters",
+    params=(Param("function", ACTIVATION, REQUIRED, ACTIVATION.describe, ("activation", "fn")),),
+    positional=("function",),
+    aliases=("Activation",),
+    rank=None,
+    shape=same_shape,
+    weights=no_weights,
+    macs=no_macs,
+    receptive=Receptive.POINTWISE,
+)
+
+# -- batch normalisation ------------------------------------------------------------------
+
+
+def batchnorm_shape(call: Call) -> Geometry:
+    expected = call.values.get("num_features")
+    if expected is not None and expected != call.channels:
+        raise call.fail(
+            f"num_features {expected} does not match its input, which has {call.channels} "
+            f"channels (shape {call.input}); drop num_features or fix the layer before"
+        )
+    return Geometry(call.input)
+
+
+def batchnorm_weights(call: Call, geometry: Geometry) -> Weights:
+    channels, affine = call.channels, call.flag("affine")
+    learned = 2 * channels if affine else 0
+    if call.framework is Framework.KERAS:
+        # gamma and beta are trained; the moving mean and variance are weights Keras counts
+        # as non-trainable.
+        if call.notes is not None:
+            learned_part = f"2*{channels} gamma, beta + " if affine else ""
+            call.note(
+                f"params: {learned_part}2*{channels} moving mean, variance (non-trainable) "
+                f"= {learned + 2 * channels:,}"
+            )
+        return Weights(trainable=learned, non_trainable=2 * channels)
+    # PyTorch: weight and bias are parameters; running mean and variance are buffers.
+    if call.notes is not None:
+        learned_part = f"2*{channels} weight, bias" if affine else "none (affine off)"
+        call.note(
+            f"params: {learned_part} = {learned:,}; buffers: 2*{channels} running mean, variance"
+        )
+    return Weights(trainable=learned, buffers=2 * channels)
+
+
+BATCHNORM = LayerKind(
+    name="batchnorm",
+    summary="batch normalisation over the channel axis (keras 4*C parameters, pytorch 2*C)",
+    params=(
+        Param(
+            "affine",
+            Flag(),
+            True,
+            "learn a scale and shift per channel (Keras center/scale)",
+            ("center_scale",),
+        ),
+        Param(
+            "num_features",
+            WholeNumber(),
+            None,
+            "optional check: the channels this layer expects (PyTorch's first argument)",
+        ),
+    ),
+    positional=(),
+    aliases=("BatchNormalization", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "bn", "batch_norm"),
+    rank=None,
+    shape=batchnorm_shape,
+    weights=batchnorm_weights,
+    macs=no_macs,
+    receptive=Receptive.POINTWISE,
+)
+
+
+# -- every activation function is a layer type of its own --------------------------------------
+
+_ACTIVATION_CLASS_NAMES = {
+    "relu": ("ReLU",),
+    "relu6": ("ReLU6",),
+    "leaky_relu": ("LeakyReLU",),
+    "elu": ("ELU",),
+    "selu": ("SELU",),
+    "celu": ("CELU",),
+    "gelu": ("GELU",),
+    "silu": ("SiLU", "swish"),
+    "mish": ("Mish",),
+    "sigmoid": ("Sigmoid",),
+    "hard_sigmoid": ("Hardsigmoid",),
+    "hard_silu": ("Hardswish", "hard_swish"),
+    "tanh": ("Tanh",),
+    "hard_tanh": ("Hardtanh",),
+    "softmax": ("Softmax",),
+    "log_softmax": ("LogSoftmax",),
+    "softplus": ("Softplus",),
+    "softsign": ("Softsign",),
+    "exponential": (),
+}
+"""Keras' and PyTorch's class names for the activation layers. ``linear`` is left out: as a
+layer type that name is PyTorch's Linear, which is dense."""
+
+
+def _activation_layer(function: str) -> LayerKind:
+    return LayerKind(
+        name=function,
+        summary=f"the {function} activation as a layer of its own: no shape change, no parameters",
+        params=(),
+        positional=(),
+        aliases=_ACTIVATION_CLASS_NAMES[function],
+        rank=None,
+        shape=same_shape,
+        weights=no_weights,
+        macs=no_macs,
+        receptive=Receptive.POINTWISE,
+    )
+
+
+ACTIVATION_LAYERS = tuple(_activation_layer(name) for name in _ACTIVATION_CLASS_NAMES)
+
+BASIC_KINDS: tuple[LayerKind, ...] = (
+    DENSE,
+    FLATTEN,
+    DROPOUT,
+    ACTIVATION_KIND,
+    BATCHNORM,
+    *ACTIVATION_LAYERS,
+)

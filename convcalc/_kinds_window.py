@@ -1,0 +1,280 @@
+"""Sliding-window kinds: convolutions and pools on 1, 2 or 3 spatial axes.
+
+Each rule follows what its framework does (checked against Keras 3 and PyTorch 2 sources):
+Keras refuses stride > 1 with dilation > 1 in one conv and has ``same`` pools; PyTorch allows
+``same`` only for stride-1 convs, has ``ceil_mode`` pools, and refuses pool padding over half
+the window.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ._kind import (
+    REQUIRED,
+    Call,
+    Geometry,
+    LayerKind,
+    Param,
+    Receptive,
+    SameAs,
+    Weights,
+    Window,
+    no_macs,
+    no_weights,
+)
+from ._settings import Framework
+from ._values import Flag, PaddingValue, PerAxis, WholeNumber, join_axes
+from ._vocab import ACTIVATION_PARAM, BIAS_PARAM, IN_CHANNELS_PARAM
+
+# -- convolutions -----------------------------------------------------------------------------
+
+
+def _conv_params(rank: int) -> tuple[Param, ...]:
+    padding_modes = ("valid", "same", "causal") if rank == 1 else ("valid", "same")
+    return (
+        Param(
+            "filters",
+            WholeNumber(),
+            REQUIRED,
+            "output channels (number of filters)",
+            ("out_channels",),
+        ),
+        Param(
+            "kernel",
+            PerAxis(),
+            REQUIRED,
+            "window size: one for all axes (3) or per axis (3x5)",
+            ("kernel_size",),
+        ),
+        Param("stride", PerAxis(), 1, "step between windows", ("strides", "subsample")),
+        Param(
+            "padding",
+            PaddingValue(padding_modes),
+            "valid",
+            "valid, same"
+            + (", causal (keras)" if rank == 1 else "")
+            + ", or zeros per side: 1 or one per axis (1x2)",
+        ),
+        Param("dilation", PerAxis(), 1, "gap between kernel taps", ("dilation_rate",)),
+        Param("groups", WholeNumber(), 1, "channel groups; must divide input channels and filters"),
+        BIAS_PARAM,
+        ACTIVATION_PARAM,
+        IN_CHANNELS_PARAM,
+    )
+
+
+def _check_channels(call: Call) -> None:
+    expected = call.values.get("in_channels")
+    if expected is not None and expected != call.channels:
+        raise call.fail(
+            f"in_channels {expected} does not match its input, which has {call.channels} "
+            f"channels (shape {call.input}); drop in_channels or fix the layer before"
+        )
+
+
+def conv_shape(call: Call) -> Geometry:
+    _check_channels(call)
+    filters, groups = call.number("filters"), call.number("groups")
+    stride, dilation, padding = call.axes("stride"), call.axes("dilation"), call.padding()
+    if call.channels % groups:
+        raise call.fail(
+            f"groups {groups} does not divide the input's {call.channels} channels; "
+            "use a groups value that divides both the input channels and filters"
+        )
+    if filters % groups:
+        raise call.fail(
+            f"groups {groups} does not divide filters {filters}; "
+            "use a groups value that divides both the input channels and filters"
+        )
+    keras = call.framework is Framework.KERAS
+    if keras and max(stride) > 1 and max(dilation) > 1:
+        raise call.fail(
+            f"keras does not allow stride {join_axes(stride)} together with dilation "
+            f"{join_axes(dilation)} in one conv; use stride 1 or dilation 1 "
+            "(pytorch allows both)"
+        )
+    if padding == "same" and not keras and max(stride) > 1:
+        raise call.fail(
+            f"pytorch allows padding same only with stride 1, not {join_axes(stride)}; "
+            "give padding as a number of zeros per side, or use --framework keras"
+        )
+    if padding == "causal" and not keras:
+        raise call.fail(
+            "padding causal is keras only; in pytorch pad by hand: "
+            f"padding {call.axes('dilation')[0] * (call.axes('kernel')[0] - 1)} and crop the end"
+        )
+    return _windows(call, "kernel", same_fixes=keras or max(stride) == 1, channels=filters)
+
+
+def _windows(call: Call, what: str, *, same_fixes: bool, channels: int) -> Geometry:
+    kernel_name = "kernel" if "kernel" in call.values else "size"
+    kernel = call.axes(kernel_name)
+    stride = call.axes("stride")
+    dilation = call.axes("dilation") if "dilation" in call.values else (1,) * len(kernel)
+    ceil_mode = bool(call.values.get("ceil_mode", False))
+    sizes: list[int] = []
+    windows: list[Window] = []
+    for axis in range(len(kernel)):
+        size, window = _slide(
+            call, axis, kernel[axis], stride[axis], dilation[axis], ceil_mode, what, same_fixes
+        )
+        sizes.append(size)
+        windows.append(window)
+    return Geometry(call.shape(tuple(sizes), channels), tuple(windows))
+
+
+def _slide(
+    call: Call,
+    axis: int,
+    kernel: int,
+    stride: int,
+    dilation: int,
+    ceil_mode: bool,
+    what: str,
+    same_fixes: bool,
+) -> tuple[int, Window]:
+    from ._window import slide
+
+    return slide(
+        call,
+        axis,
+        kernel=kernel,
+        stride=stride,
+        dilation=dilation,
+        padding=call.padding(),
+        ceil_mode=ceil_mode,
+        what=what,
+        same_fixes=same_fixes,
+    )
+
+
+def conv_weights(call: Call, geometry: Geometry) -> Weights:
+    kernel = call.axes("kernel")
+    filters, groups, bias = call.number("filters"), call.number("groups"), call.flag("bias")
+    per_filter = math.prod(kernel) * (call.channels // groups) + (1 if bias else 0)
+    total = per_filter * filters
+    if call.notes is not None:
+        taps = "*".join(map(str, kernel))
+        bias_term = " + 1" if bias else ""
+        call.note(
+            f"params: ({taps}*{call.channels}/{groups}{bias_term}) * {filters} = {total:,}"
+            + ("" if bias else " (no bias)")
+        )
+    return Weights(trainable=total)
+
+
+def conv_macs(call: Call, geometry: Geometry) -> int:
+    kernel = call.axes("kernel")
+    groups = call.number("groups")
+    per_group = call.channels // groups
+    outputs = math.prod(geometry.output)
+    macs = outputs * per_group * math.prod(kernel)
+    if call.notes is not None:
+        call.note(
+            f"MACs: {'*'.join(map(str, geometry.output))} outputs * {call.channels}/{groups} "
+            f"channels * {'*'.join(map(str, kernel))} taps = {macs:,}"
+        )
+    return macs
+
+
+def _conv_kind(rank: int) -> LayerKind:
+    name = f"conv{rank}d"
+    short = ("conv",) if rank == 2 else ()
+    return LayerKind(
+        name=name,
+        summary=f"convolution over {rank} spatial ax{'is' if rank == 1 else 'es'} "
+        f"(Keras Conv{rank}D, PyTorch Conv{rank}d)",
+        params=_conv_params(rank),
+        positional=("filters", "kernel", "stride"),
+        aliases=(f"Conv{rank}D", f"Conv{rank}d", f"Convolution{rank}D", *short),
+        rank=rank,
+        shape=conv_shape,
+        weights=conv_weights,
+        macs=conv_macs,
+        receptive=Receptive.WINDOW,
+    )
+
+
+# -- pools ----------------------------------------------------------------------------------
+
+POOL_PARAMS = (
+    Param(
+        "size",
+        PerAxis(),
+        2,
+        "window size: one for all axes (2) or per axis (2x1)",
+        ("pool_size", "kernel_size", "kernel"),
+    ),
+    Param(
+        "stride",
+        PerAxis(),
+        SameAs("size"),
+        "step between windows (default: the size)",
+        ("strides",),
+    ),
+    Param(
+        "padding",
+        PaddingValue(("valid", "same")),
+        "valid",
+        "valid, same (keras), or zeros per side: 1 or one per axis (1x0)",
+    ),
+    Param(
+        "ceil_mode",
+        Flag(),
+        False,
+        "pytorch: round the output size up (a window starting in the right padding is dropped)",
+    ),
+)
+
+
+def pool_shape(call: Call) -> Geometry:
+    padding = call.padding()
+    keras = call.framework is Framework.KERAS
+    if keras and call.flag("ceil_mode"):
+        raise call.fail(
+            "ceil_mode is pytorch only; keras pools round down, or keep every input with "
+            "padding: same"
+        )
+    if not keras and padding == "same":
+        raise call.fail(
+            "padding same for pools is keras only; in pytorch give zeros per side "
+            "(at most half the pool size)"
+        )
+    if not keras and isinstance(padding, tuple):
+        for axis, (size, (before, _)) in enumerate(zip(call.axes("size"), padding, strict=True)):
+            if 2 * before > size:
+                raise call.fail(
+                    f"padding {before} is more than half the pool size {size} on "
+                    f"{call.axis_labels()[axis]}; pytorch refuses it (pad should be at most "
+                    f"half of kernel size): use padding {size // 2} or less"
+                )
+    return _windows(call, "pool size", same_fixes=keras, channels=call.channels)
+
+
+def _pool_kind(rank: int, kind: str) -> LayerKind:
+    keras_name = {"max": "MaxPooling", "avg": "AveragePooling"}[kind]
+    torch_name = {"max": "MaxPool", "avg": "AvgPool"}[kind]
+    short: tuple[str, ...] = ()
+    if rank == 2:
+        short = ("pool", "maxpool") if kind == "max" else ("avgpool", "averagepool")
+    return LayerKind(
+        name=f"{kind}pool{rank}d",
+        summary=f"{'max' if kind == 'max' else 'average'} pooling over {rank} spatial "
+        f"ax{'is' if rank == 1 else 'es'} ({keras_name}{rank}D, {torch_name}{rank}d)",
+        params=POOL_PARAMS,
+        positional=("size", "stride"),
+        aliases=(f"{keras_name}{rank}D", f"{torch_name}{rank}D", f"{torch_name}{rank}d", *short),
+        rank=rank,
+        shape=pool_shape,
+        weights=no_weights,
+        macs=no_macs,
+        receptive=Receptive.WINDOW,
+    )
+
+
+WINDOW_KINDS: tuple[LayerKind, ...] = (
+    *(_conv_kind(rank) for rank in (1, 2, 3)),
+    *(_pool_kind(rank, "max") for rank in (1, 2, 3)),
+    *(_pool_kind(rank, "avg") for rank in (1, 2, 3)),
+)

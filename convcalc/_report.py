@@ -1,0 +1,128 @@
+"""What an analysis returns: one row per layer and the totals, as frozen values.
+
+``Report.to_dict()`` is exactly the JSON of CONTRACT section 6; renderers read these values and
+never compute anything of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ._kind import Shape
+from ._settings import Settings
+
+
+@dataclass(frozen=True)
+class Field:
+    """The receptive field of one output position, per spatial axis."""
+
+    size: tuple[int, ...]
+    """How many input positions it sees."""
+    jump: tuple[int, ...]
+    """Input positions between neighbouring outputs."""
+    start: tuple[float, ...]
+    """Centre of the first output's field, in input coordinates (the first pixel spans 0..1)."""
+
+    def to_dict(self) -> dict[str, list[int] | list[float]]:
+        return {"size": list(self.size), "jump": list(self.jump), "start": list(self.start)}
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """One reported layer."""
+
+    index: int
+    """Position in execution order, from 1."""
+    name: str
+    type: str
+    input_shape: Shape
+    output_shape: Shape
+    trainable_params: int
+    non_trainable_params: int
+    macs: int
+    receptive_field: Field | None
+    """None once an output may see the whole input (after flatten or dense)."""
+    depth: int = 0
+    """Nesting level: 0 at the top."""
+    buffers: int = 0
+    """Elements stored beside the parameters (PyTorch batchnorm running statistics)."""
+    explain: tuple[str, ...] = ()
+    """The working, when asked for."""
+
+    @property
+    def params(self) -> int:
+        return self.trainable_params + self.non_trainable_params
+
+    def to_dict(self, explain: bool = False) -> dict[str, object]:
+        row: dict[str, object] = {
+            "index": self.index,
+            "name": self.name,
+            "type": self.type,
+            "input_shape": list(self.input_shape),
+            "output_shape": list(self.output_shape),
+            "params": self.params,
+            "trainable_params": self.trainable_params,
+            "non_trainable_params": self.non_trainable_params,
+            "macs": self.macs,
+            "receptive_field": self.receptive_field.to_dict() if self.receptive_field else None,
+            "depth": self.depth,
+        }
+        if explain:
+            row["explain"] = list(self.explain)
+        return row
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Sums over the whole model."""
+
+    params: int
+    trainable_params: int
+    non_trainable_params: int
+    macs: int
+    param_bytes: int
+    """Parameters, plus PyTorch batchnorm buffers, times bytes per element."""
+    activation_bytes: int
+    """Every layer's output elements, times the batch (1 when none), times bytes per element."""
+
+    @property
+    def flops(self) -> int:
+        return 2 * self.macs
+
+    def to_dict(self) -> dict[str, int]:
+        return {
+            "params": self.params,
+            "trainable_params": self.trainable_params,
+            "non_trainable_params": self.non_trainable_params,
+            "macs": self.macs,
+            "flops": self.flops,
+            "param_bytes": self.param_bytes,
+            "activation_bytes": self.activation_bytes,
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    """A whole analysis: settings, every layer in execution order, and totals."""
+
+    name: str | None
+    settings: Settings
+    input_shape: Shape
+    output_shape: Shape
+    layers: tuple[LayerRow, ...]
+    totals: Totals
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON object of CONTRACT section 6 (keys may be added, never renamed)."""
+        settings = self.settings
+        return {
+            "name": self.name,
+            "framework": settings.framework.value,
+            "layout": settings.layout.value,
+            "batch": settings.batch,
+            "dtype": settings.dtype.value,
+            "input_shape": list(self.input_shape),
+            "output_shape": list(self.output_shape),
+            "layers": [row.to_dict(settings.explain) for row in self.layers],
+            "totals": self.totals.to_dict(),
+        }

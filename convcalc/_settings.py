@@ -1,0 +1,75 @@
+"""Model-wide settings: whose rules apply, axis order, batch, element type, output format."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Framework(str, enum.Enum):
+    """Whose rules decide shapes and counts where Keras and PyTorch differ."""
+
+    KERAS = "keras"
+    PYTORCH = "pytorch"
+
+
+class Layout(str, enum.Enum):
+    """Where the channel axis stands in a shape written without the batch."""
+
+    HWC = "hwc"
+    """Channels last, Keras' default: (H, W, C)."""
+    CHW = "chw"
+    """Channels first, PyTorch's order: (C, H, W)."""
+
+
+class DType(str, enum.Enum):
+    """Element type, for memory figures."""
+
+    FLOAT64 = "float64"
+    FLOAT32 = "float32"
+    FLOAT16 = "float16"
+    BFLOAT16 = "bfloat16"
+    INT8 = "int8"
+
+    @property
+    def bytes(self) -> int:
+        """Bytes one element takes."""
+        return _DTYPE_BYTES[self]
+
+
+_DTYPE_BYTES = {
+    DType.FLOAT64: 8,
+    DType.FLOAT32: 4,
+    DType.FLOAT16: 2,
+    DType.BFLOAT16: 2,
+    DType.INT8: 1,
+}
+
+
+class OutputFormat(str, enum.Enum):
+    """How a report is written out."""
+
+    TABLE = "table"
+    JSON = "json"
+    MARKDOWN = "markdown"
+    CSV = "csv"
+
+
+DEFAULT_LAYOUT = {Framework.KERAS: Layout.HWC, Framework.PYTORCH: Layout.CHW}
+"""Each framework's own default axis order."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The model-wide choices every layer rule may consult."""
+
+    framework: Framework = Framework.KERAS
+    """Whose rules apply."""
+    layout: Layout = Layout.HWC
+    """Where the channel axis is."""
+    batch: int | None = None
+    """The batch size, shown as the leading dimension; None shows as ``None``, counts as 1."""
+    dtype: DType = DType.FLOAT32
+    """Element type for memory figures."""
+    explain: bool = False
+    """Whether to record each layer's formulas with the numbers put in."""
