@@ -30,8 +30,9 @@ def closest(word: str, choices: Iterable[str]) -> str | None:
     """The choice most like ``word``, for a "did you mean" hint; None when nothing is close."""
     import difflib  # only on the error path: keeps start-up lean
 
-    options = list(choices)
-    lowered = {choice.lower(): choice for choice in options}
+    lowered: dict[str, str] = {}
+    for choice in choices:  # the first spelling of a name wins: catalogues list canonical first
+        lowered.setdefault(choice.lower(), choice)
     matches = difflib.get_close_matches(word.lower(), list(lowered), n=1, cutoff=0.6)
     return lowered[matches[0]] if matches else None
 

@@ -97,7 +97,7 @@ def read_model(spec: object) -> ModelSpec:
     if not isinstance(spec, Mapping):
         raise SpecError(
             "a model is a mapping with at least 'input' and 'layers', "
-            f"not {_what(spec)}; see CONTRACT section 3 or `convcalc zoo show mnist_cnn`"
+            f"not {_what(spec)}; `convcalc zoo show mnist_cnn` prints an example"
         )
     for key in spec:
         if not isinstance(key, str) or key not in MODEL_KEYS:

@@ -250,19 +250,23 @@ class Shape:
         return values
 
 
-def parse_shape(raw: object, what: str = "input") -> tuple[int, ...]:
+def parse_shape(raw: object, what: str = "input", shown: str | None = None) -> tuple[int, ...]:
     """A model's input shape, with a message that says how to write one."""
     from ._errors import SpecError
 
+    shown = show(raw) if shown is None else shown
     if raw is None or raw == [] or raw == "":
         raise SpecError(f"{what} is missing: give the shape without batch, e.g. [28, 28, 1]")
     try:
         shape = Shape().parse(raw, 0)
-    except Invalid as problem:
-        raise SpecError(f"{what} {show(raw)} is not valid: {problem.reason}") from None
+    except Invalid:
+        raise SpecError(
+            f"{what} {shown} is not valid: sizes must be positive integers, without the "
+            "batch, e.g. [28, 28, 1] or 28x28x1"
+        ) from None
     if len(shape) > 4:
         raise SpecError(
-            f"{what} {show(raw)} has {len(shape)} axes; convcalc takes 1 to 4 "
+            f"{what} {shown} has {len(shape)} axes; convcalc takes 1 to 4 "
             "(features; L C; H W C; D H W C) without the batch"
         )
     return shape

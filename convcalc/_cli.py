@@ -1,0 +1,563 @@
+"""The ``convcalc`` command line: parse → compute → render, and errors mapped to exit code 2.
+
+Commands stay a few lines each: they build the model mapping of CONTRACT section 3, hand it to
+the engine, and print what a renderer returns. Options every computing command shares are
+declared once (:func:`computing`). Every error a user can cause — ConvCalcError from the engine
+or the readers, a usage error from the parser — is turned into ``Error: ...`` on stderr and exit
+code 2 in exactly one place, :meth:`ConvCalcGroup.main`. Heavy modules (yaml, rich) are imported
+only by the commands that need them, so ``conv --format json`` and completion start fast.
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+import inspect
+import os
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, NoReturn
+
+import typer
+from typer.core import TyperGroup
+
+try:  # typer 0.2x vendors click; older typers depend on it
+    from typer._click import exceptions as _click_errors
+except ImportError:  # pragma: no cover
+    from click import exceptions as _click_errors  # type: ignore[no-redef]
+
+from . import __version__
+from ._catalogue import find_kind
+from ._errors import ConvCalcError, SpecError
+from ._settings import DType, Framework, Layout, OutputFormat
+
+# -- errors: the one place that maps them to exit code 2 ------------------------------------
+
+USAGE_EXIT = 2
+
+
+def _fail(message: str, hint: str | None = None) -> NoReturn:
+    typer.echo(f"Error: {message}", err=True)
+    if hint:
+        typer.echo(hint, err=True)
+    raise SystemExit(USAGE_EXIT)
+
+
+class ConvCalcGroup(TyperGroup):
+    """The top-level command group, with convcalc's own error handling."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except ConvCalcError as problem:
+            _fail(str(problem))
+        except _click_errors.NoArgsIsHelpError as problem:
+            typer.echo(problem.format_message())  # bare `convcalc`: the help, as a usage error
+            raise SystemExit(USAGE_EXIT) from None
+        except _click_errors.NoSuchOption as problem:
+            if problem.option_name.lstrip("-").isdigit():  # `conv -1 28 1`: a negative size
+                _fail(f"sizes must be positive integers, not {problem.option_name}")
+            command = problem.ctx.command_path if problem.ctx else "convcalc"
+            _fail(problem.format_message(), f"(see '{command} --help')")
+        except _click_errors.UsageError as problem:
+            command = problem.ctx.command_path if problem.ctx else "convcalc"
+            _fail(problem.format_message(), f"(see '{command} --help')")
+        except _click_errors.ClickException as problem:
+            _fail(problem.format_message())
+        except typer.Abort:
+            typer.echo("Aborted.", err=True)
+            raise SystemExit(130) from None
+        except Exception as problem:  # a bug of ours: say so plainly, never a traceback
+            if os.environ.get("CONVCALC_DEBUG"):
+                raise
+            typer.echo(
+                f"Error: internal error ({type(problem).__name__}: {problem}). This is a bug in "
+                "convcalc, not in your input; please report it with the command you ran "
+                "(CONVCALC_DEBUG=1 shows the traceback).",
+                err=True,
+            )
+            raise SystemExit(1) from None
+        if standalone_mode:
+            raise SystemExit(code if isinstance(code, int) else 0)
+        return code
+
+
+app = typer.Typer(
+    cls=ConvCalcGroup,
+    name="convcalc",
+    help="Shapes, parameters, MACs, memory and receptive fields of CNN layers, by arithmetic.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"convcalc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Answers what comes out of a CNN layer — shape, parameters, MACs, memory, receptive
+    field — exactly as Keras or PyTorch would, without either installed."""
+
+
+# -- the options every computing command takes, declared once -------------------------------
+
+
+@dataclass(frozen=True)
+class Common:
+    """Values of the shared options; None where the user did not give one."""
+
+    framework: Framework | None = None
+    layout: Layout | None = None
+    batch: int | None = None
+    dtype: DType | None = None
+    format: OutputFormat | None = None
+    explain: bool | None = None
+
+    def overrides(self) -> dict[str, object]:
+        """The model-file keys these options set (a command-line option overrides the file)."""
+        values = {
+            "framework": self.framework,
+            "layout": self.layout,
+            "batch": self.batch,
+            "dtype": self.dtype,
+            "explain": self.explain,
+        }
+        return {
+            key: value.value if isinstance(value, enum.Enum) else value
+            for key, value in values.items()
+            if value is not None
+        }
+
+
+_COMMON_OPTIONS = [
+    inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
+    for name, annotation in (
+        (
+            "framework",
+            Annotated[
+                Framework | None,
+                typer.Option(
+                    help="Whose rules apply where Keras and PyTorch differ [default: keras]",
+                    case_sensitive=False,
+                    show_default=False,
+                ),
+            ],
+        ),
+        (
+            "layout",
+            Annotated[
+                Layout | None,
+                typer.Option(
+                    help="hwc (channels last) or chw (channels first) "
+                    "[default: hwc for keras, chw for pytorch]",
+                    case_sensitive=False,
+                ),
+            ],
+        ),
+        (
+            "batch",
+            Annotated[
+                int | None,
+                typer.Option(
+                    min=1, help="Batch size: shown first in shapes, scales activation memory"
+                ),
+            ],
+        ),
+        (
+            "dtype",
+            Annotated[
+                DType | None,
+                typer.Option(
+                    help="Element type, for memory [default: float32]", case_sensitive=False
+                ),
+            ],
+        ),
+        (
+            "format",
+            Annotated[
+                OutputFormat | None,
+                typer.Option(
+                    "--format", "-f", help="Output format [default: table]", case_sensitive=False
+                ),
+            ],
+        ),
+        (
+            "explain",
+            Annotated[
+                bool | None,
+                typer.Option(
+                    "--explain/--no-explain",
+                    help="Show each layer's formulas with the numbers put in",
+                    show_default=False,
+                ),
+            ],
+        ),
+    )
+]
+
+
+def computing(func: Callable[..., None]) -> Callable[..., None]:
+    """Give a command the shared options; it receives their values as ``common: Common``."""
+    signature = inspect.signature(func, eval_str=True)
+    own = [p for p in signature.parameters.values() if p.name != "common"]
+    names = [p.name for p in _COMMON_OPTIONS]
+
+    @functools.wraps(func)
+    def command(*args: Any, **kwargs: Any) -> None:
+        common = Common(**{name: kwargs.pop(name) for name in names})
+        func(*args, common=common, **kwargs)
+
+    params = own + _COMMON_OPTIONS
+    command.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    return command
+
+
+# -- shared steps: build, compute, print -----------------------------------------------------
+
+
+def _shape(items: Sequence[str], what: str = "SHAPE") -> list[int]:
+    """An input shape from the command line: ``28 28 1`` or ``28x28x1``."""
+    from ._values import parse_shape
+
+    return list(parse_shape("x".join(items) if items else None, what, " ".join(items)))
+
+
+def _report_and_print(spec: dict[str, object], common: Common, file_format: object = None) -> None:
+    from ._engine import run
+    from ._spec import read_model
+
+    spec.update(common.overrides())
+    model = read_model(spec)
+    report = run(model)
+    output_format = common.format or model.format or OutputFormat.TABLE
+    _print(report, output_format)
+
+
+def _print(report: Any, output_format: OutputFormat) -> None:
+    from ._render import render
+
+    if output_format is OutputFormat.TABLE:
+        from ._render import print_table
+
+        print_table(report)
+        return
+    sys.stdout.write(render(report, output_format))
+
+
+def _given(**options: object) -> dict[str, object]:
+    """Only the options the user gave, so the engine knows which values are defaults."""
+    return {key: value for key, value in options.items() if value is not None}
+
+
+def _param_help(kind: str, param: str) -> str:
+    """Option help drawn from the catalogue, never written twice."""
+    found = find_kind(kind)
+    assert found is not None
+    return found.param(param).help
+
+
+ShapeArg = Annotated[
+    list[str],
+    typer.Argument(
+        metavar="SHAPE...",
+        help="Input shape without batch, in the layout's order: 28 28 1 (H W C) or 1 28 28 "
+        "(C H W); 2 numbers for 1-D data, 1 for a flat vector, 4 for 3-D",
+        show_default=False,
+    ),
+]
+StrOpt = Annotated[str | None, typer.Option(show_default=False)]
+
+
+# -- commands ---------------------------------------------------------------------------------
+
+
+@app.command()
+@computing
+def conv(
+    shape: ShapeArg,
+    filters: Annotated[
+        int, typer.Option(help=_param_help("conv2d", "filters"), show_default=False)
+    ],
+    kernel: Annotated[str, typer.Option(help=_param_help("conv2d", "kernel"), show_default=False)],
+    stride: Annotated[str | None, typer.Option(help=_param_help("conv2d", "stride"))] = None,
+    padding: Annotated[str | None, typer.Option(help=_param_help("conv2d", "padding"))] = None,
+    dilation: Annotated[str | None, typer.Option(help=_param_help("conv2d", "dilation"))] = None,
+    groups: Annotated[int | None, typer.Option(help=_param_help("conv2d", "groups"))] = None,
+    bias: Annotated[
+        bool | None, typer.Option("--bias/--no-bias", help=_param_help("conv2d", "bias"))
+    ] = None,
+    *,
+    common: Common,
+) -> None:
+    """One convolution: conv1d, conv2d or conv3d, chosen by the rank of SHAPE."""
+    dims = _shape(shape)
+    layer = _given(
+        filters=filters,
+        kernel=kernel,
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=groups,
+        bias=bias,
+    )
+    _single(dims, "conv{rank}d", layer, common)
+
+
+class PoolKind(str, enum.Enum):
+    MAX = "max"
+    AVG = "avg"
+
+
+@app.command()
+@computing
+def pool(
+    shape: ShapeArg,
+    size: Annotated[str | None, typer.Option(help=_param_help("maxpool2d", "size"))] = None,
+    stride: Annotated[str | None, typer.Option(help=_param_help("maxpool2d", "stride"))] = None,
+    padding: Annotated[str | None, typer.Option(help=_param_help("maxpool2d", "padding"))] = None,
+    kind: Annotated[
+        PoolKind, typer.Option(help="max or average pooling", case_sensitive=False)
+    ] = PoolKind.MAX,
+    ceil_mode: Annotated[
+        bool | None,
+        typer.Option("--ceil-mode", help=_param_help("maxpool2d", "ceil_mode"), show_default=False),
+    ] = None,
+    *,
+    common: Common,
+) -> None:
+    """One pooling layer: max or average, on 1, 2 or 3 spatial axes by the rank of SHAPE."""
+    layer = _given(size=size, stride=stride, padding=padding, ceil_mode=ceil_mode)
+    _single(_shape(shape), kind.value + "pool{rank}d", layer, common)
+
+
+@app.command()
+@computing
+def dense(
+    shape: ShapeArg,
+    units: Annotated[int, typer.Option(help=_param_help("dense", "units"), show_default=False)],
+    bias: Annotated[
+        bool | None, typer.Option("--bias/--no-bias", help=_param_help("dense", "bias"))
+    ] = None,
+    *,
+    common: Common,
+) -> None:
+    """One dense (fully connected) layer, on the last axis of SHAPE."""
+    _single(_shape(shape), "dense", _given(units=units, bias=bias), common)
+
+
+def _single(shape: list[int], type_name: str, layer: dict[str, object], common: Common) -> None:
+    rank = max(len(shape) - 1, 0)
+    if "{rank}" in type_name:
+        if rank == 0:
+            raise SpecError(
+                f"SHAPE {shape[0]} is a flat vector, which has no spatial axes to "
+                f"{'convolve' if type_name.startswith('conv') else 'pool'}; give e.g. 28 28 1"
+            )
+        type_name = type_name.format(rank=rank)
+    _report_and_print({"input": shape, "layers": [{type_name: layer}]}, common)
+
+
+@app.command()
+@computing
+def chain(
+    items: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="SHAPE... LAYER...",
+            help="The input shape, then layers as TYPE[:ARGS]: conv:32,3 maxpool:2 flatten dense:10",
+            show_default=False,
+            autocompletion=lambda incomplete: _complete_chain(incomplete),
+        ),
+    ],
+    *,
+    common: Common,
+) -> None:
+    """A chain of layers in shorthand: TYPE[:ARGS], ARGS positional values then key=value."""
+    from ._input._chain import parse_chain
+
+    count = next((i for i, item in enumerate(items) if not _is_size(item)), len(items))
+    if count == len(items):
+        raise SpecError(
+            "no layers after the shape; add some, e.g. "
+            "convcalc chain 28 28 1 conv:32,3 maxpool:2 flatten dense:10"
+        )
+    layers = parse_chain(items[count:])
+    _report_and_print({"input": _shape(items[:count]), "layers": layers}, common)
+
+
+def _is_size(item: str) -> bool:
+    text = item.strip().lstrip("+-")
+    return bool(text) and all(part.isdigit() for part in text.lower().split("x"))
+
+
+@app.command()
+@computing
+def model(
+    file: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE",
+            help="A YAML model file, '-' for standard input, or zoo:NAME",
+            show_default=False,
+            autocompletion=lambda incomplete: _complete_model(incomplete),
+        ),
+    ],
+    input: Annotated[
+        str | None, typer.Option("--input", help="Override the model's input shape, e.g. 320x320x3")
+    ] = None,
+    *,
+    common: Common,
+) -> None:
+    """A whole network from a YAML model file (CONTRACT section 3)."""
+    spec = _load_model(file)
+    if input is not None:
+        spec["input"] = _shape([input], "--input")
+    _report_and_print(spec, common)
+
+
+def _load_model(source: str) -> dict[str, object]:
+    from ._input._zoo import PREFIX, load_zoo
+    from ._input._yaml import read_model_source
+
+    document = (
+        load_zoo(source[len(PREFIX) :]) if source.startswith(PREFIX) else read_model_source(source)
+    )
+    if not isinstance(document, dict):
+        from ._spec import read_model
+
+        read_model(document)  # raises the engine's message for a non-mapping document
+    assert isinstance(document, dict)
+    return document
+
+
+@app.command()
+def layers(
+    type: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[TYPE]",
+            help="A layer type to show in full (any spelling)",
+            show_default=False,
+            autocompletion=lambda incomplete: _complete_types(incomplete),
+        ),
+    ] = None,
+) -> None:
+    """The layer catalogue: types, aliases, positional order, parameters and defaults."""
+    from ._render._catalogue import describe_kind, list_kinds
+
+    if type is None:
+        sys.stdout.write(list_kinds())
+        return
+    kind = find_kind(type)
+    if kind is None:
+        from ._catalogue import spellings
+        from ._errors import did_you_mean
+
+        raise SpecError(
+            f"unknown layer type '{type}'{did_you_mean(type, spellings())}; "
+            "`convcalc layers` lists them"
+        )
+    sys.stdout.write(describe_kind(kind))
+
+
+zoo_app = typer.Typer(
+    help="Built-in models: list them, or show one's YAML.",
+    no_args_is_help=False,
+    invoke_without_command=True,
+)
+app.add_typer(zoo_app, name="zoo")
+
+
+@zoo_app.callback()
+def zoo(ctx: typer.Context) -> None:
+    """List the built-in models with their parameters and MACs (analyse one: model zoo:NAME)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from ._engine import analyze
+    from ._input._zoo import load_zoo, zoo_names
+    from ._render._units import human_count
+
+    rows = []
+    for name in zoo_names():
+        document = load_zoo(name)
+        assert isinstance(document, dict)
+        totals = analyze(document).totals
+        framework = str(document.get("framework", "keras"))
+        rows.append((name, framework, f"{totals.params:,}", human_count(totals.macs)))
+    widths = [
+        max(len(row[i]) for row in rows + [("model", "framework", "params", "MACs")])
+        for i in range(4)
+    ]
+    header = ("model", "framework", "params", "MACs")
+    for row in [header, *rows]:
+        sys.stdout.write(
+            f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  "
+            f"{row[2]:>{widths[2]}}  {row[3]:>{widths[3]}}\n"
+        )
+
+
+@zoo_app.command("show")
+def zoo_show(
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="A zoo model's name",
+            show_default=False,
+            autocompletion=lambda incomplete: _complete_zoo(incomplete),
+        ),
+    ],
+) -> None:
+    """Print a built-in model's YAML, to copy and change."""
+    from ._input._zoo import PREFIX, zoo_text
+
+    sys.stdout.write(zoo_text(name.removeprefix(PREFIX)))
+
+
+# -- completion (each reads the catalogue or the zoo; nothing heavy is imported) ------------
+
+
+def _complete_types(incomplete: str) -> list[str]:
+    from ._completion import layer_types
+
+    return layer_types(incomplete)
+
+
+def _complete_chain(incomplete: str) -> list[str]:
+    from ._completion import chain_item
+
+    return chain_item(incomplete)
+
+
+def _complete_model(incomplete: str) -> list[str]:
+    from ._completion import model_source
+
+    return model_source(incomplete)
+
+
+def _complete_zoo(incomplete: str) -> list[str]:
+    from ._completion import zoo_models
+
+    return zoo_models(incomplete)
+
+
+def main() -> None:
+    """The ``convcalc`` console script."""
+    app(prog_name="convcalc")

@@ -1,0 +1,140 @@
+"""Reading a YAML model file (or standard input) safely, with messages a user can act on.
+
+Only the safe loader is used (libyaml's C loader when present). Before composing, the event
+stream is scanned for nesting depth, because the C composer recurses and crashes the process on
+deeply nested input; after loading, a document that uses aliases is walked with a node budget,
+so an "alias bomb" is refused instead of expanding later. Binary or non-UTF-8 input, empty
+files and unreadable paths all become InputError.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from .._errors import InputError
+
+MAX_BYTES = 8 * 1024 * 1024
+"""No model description comes near this; a larger input is almost surely the wrong file."""
+MAX_DEPTH = 64
+"""Nesting deeper than any real model (blocks in blocks in branches) needs."""
+MAX_NODES = 200_000
+"""Values reachable through aliases, counted with repeats; far above any real model."""
+
+
+def read_source(source: str) -> tuple[str, str]:
+    """(text, display name) of a file path, or of standard input for ``-``."""
+    if source == "-":
+        data = sys.stdin.buffer.read(MAX_BYTES + 1)
+        where = "standard input"
+    else:
+        path = Path(source)
+        where = source
+        try:
+            if path.is_dir():
+                raise InputError(f"{source} is a directory; give a model file (.yaml)")
+            with path.open("rb") as handle:
+                data = handle.read(MAX_BYTES + 1)
+        except FileNotFoundError:
+            raise InputError(
+                f"no such file: {source}; give a model file (.yaml), '-' for standard input, "
+                "or zoo:NAME (see `convcalc zoo`)"
+            ) from None
+        except OSError as problem:
+            raise InputError(f"cannot read {source}: {problem.strerror or problem}") from None
+    return _decode(data, where), where
+
+
+def _decode(data: bytes, where: str) -> str:
+    if len(data) > MAX_BYTES:
+        raise InputError(
+            f"{where} is larger than {MAX_BYTES // (1024 * 1024)} MiB; that is not a model file"
+        )
+    if b"\0" in data:
+        raise InputError(f"{where} is binary, not a YAML model file")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{where} is not UTF-8 text; a model file is YAML text") from None
+    if not text.strip():
+        raise InputError(f"{where} is empty; a model needs at least 'input' and 'layers'")
+    return text
+
+
+def parse_yaml(text: str, where: str) -> Any:
+    """The document in ``text``, loaded safely; InputError with line and column when broken."""
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        aliases = _scan(yaml, text, loader, where)
+        document = yaml.load(text, Loader=loader)
+    except yaml.MarkedYAMLError as problem:
+        raise InputError(_located(problem, where)) from None
+    except yaml.YAMLError as problem:
+        raise InputError(f"{where}: not valid YAML: {problem}") from None
+    if aliases:
+        _walk_budget(document, where)
+    return document
+
+
+def _scan(yaml: Any, text: str, loader: Any, where: str) -> bool:
+    """Check nesting depth on the event stream (no recursion); say whether aliases occur."""
+    depth = 0
+    aliases = False
+    starts = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+    ends = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, starts):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                raise InputError(
+                    f"{where}, line {mark.line + 1}, column {mark.column + 1}: nested more than "
+                    f"{MAX_DEPTH} levels deep; no model needs that"
+                )
+        elif isinstance(event, ends):
+            depth -= 1
+        elif isinstance(event, yaml.AliasEvent):
+            aliases = True
+    return aliases
+
+
+def _walk_budget(document: object, where: str) -> None:
+    """Refuse documents whose aliases expand past MAX_NODES values (or refer to themselves)."""
+    stack: list[tuple[object, int]] = [(document, 0)]
+    seen = 0
+    while stack:
+        value, depth = stack.pop()
+        seen += 1
+        if seen > MAX_NODES or depth > MAX_DEPTH:
+            raise InputError(
+                f"{where}: its aliases (*name) expand to more than {MAX_NODES:,} values or "
+                "refer to themselves; write the model out without them"
+            )
+        if isinstance(value, dict):
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+
+
+def _located(problem: Any, where: str) -> str:
+    mark = problem.problem_mark or problem.context_mark
+    place = f"{where}, line {mark.line + 1}, column {mark.column + 1}" if mark else where
+    what = problem.problem or "not valid YAML"
+    if "constructor for the tag" in what:
+        tag = what.split("'")[1] if what.count("'") >= 2 else "it uses"
+        tag = tag.replace("tag:yaml.org,2002:", "!!")
+        return (
+            f"{place}: the tag {tag} is not allowed; model files are read with a safe "
+            "loader that builds only plain values (mappings, lists, numbers, text)"
+        )
+    context = f" ({problem.context})" if problem.context else ""
+    return f"{place}: {what}{context}; check the YAML syntax there"
+
+
+def read_model_source(source: str) -> object:
+    """The model mapping in a YAML file or on standard input (``-``)."""
+    text, where = read_source(source)
+    return parse_yaml(text, where)
