@@ -434,8 +434,8 @@ def model(
 
 
 def _load_model(source: str) -> dict[str, object]:
-    from ._input._zoo import PREFIX, load_zoo
     from ._input._yaml import read_model_source
+    from ._input._zoo import PREFIX, load_zoo
 
     document = (
         load_zoo(source[len(PREFIX) :]) if source.startswith(PREFIX) else read_model_source(source)

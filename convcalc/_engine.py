@@ -8,13 +8,13 @@ returns a :class:`Report`.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from ._errors import ShapeError
 from ._kind import Call, Geometry, Receptive, Shape
 from ._report import Field, LayerRow, Report, Totals
 from ._settings import Layout, Settings
-from ._spec import LayerSpec, ModelSpec, read_model
+from ._spec import LayerSpec, MergeSpec, ModelSpec, Node, read_model
 
 _DATA_KINDS = {
     0: "a flat vector",
@@ -30,16 +30,124 @@ def analyze(spec: Mapping[str, object]) -> Report:
 
 
 def run(model: ModelSpec) -> Report:
-    """Apply every layer of a checked model, in order."""
+    """Apply every layer of a checked model, in execution order."""
     settings = model.settings
-    shape = model.input
-    field = _initial_field(shape)
     rows: list[LayerRow] = []
-    for index, layer in enumerate(model.layers, start=1):
-        row = apply(layer, index, shape, field, settings)
+    shape, _, _ = _run_nodes(
+        model.layers, model.input, _initial_field(model.input), "the model's input", settings, rows
+    )
+    return Report(
+        model.name,
+        settings,
+        model.input,
+        shape,
+        tuple(rows),
+        _totals(rows, settings),
+        dict(model.scopes),
+    )
+
+
+def _run_nodes(
+    nodes: Sequence[Node],
+    shape: Shape,
+    field: Field | None,
+    producer: str,
+    settings: Settings,
+    rows: list[LayerRow],
+) -> tuple[Shape, Field | None, str]:
+    """Run a sequence of nodes; (output shape, receptive field, what produced the output)."""
+    for node in nodes:
+        if isinstance(node, LayerSpec):
+            row = apply(node, node.index, shape, field, settings, node.depth)
+        else:
+            outcomes = [
+                _run_nodes(path, shape, field, producer, settings, rows) for path in node.paths
+            ]
+            row = merge(node, outcomes, settings, producer)
         rows.append(row)
-        shape, field = row.output_shape, row.receptive_field
-    return Report(model.name, settings, model.input, shape, tuple(rows), _totals(rows, settings))
+        shape, field, producer = row.output_shape, row.receptive_field, row.name
+    return shape, field, producer
+
+
+def merge(
+    node: MergeSpec,
+    outcomes: list[tuple[Shape, Field | None, str]],
+    settings: Settings,
+    producer: str,
+) -> LayerRow:
+    """The merge row of a residual or branches construct; ShapeError when paths do not fit."""
+    shapes = [shape for shape, _, _ in outcomes]
+    name = f"{node.name}.{node.merge}"
+    output = _merged_shape(node.merge, shapes, settings.layout)
+    if output is None:
+        described = "; ".join(
+            f"{label} -> {shape} from {source if source != producer else producer}"
+            for label, (shape, _, source) in zip(node.labels, outcomes, strict=True)
+        )
+        raise ShapeError(
+            f"layer {node.index} ({name}): {node.construct} '{node.name}' cannot {node.merge} "
+            f"its paths: {described}. {_MERGE_NEEDS[node.merge]}"
+        )
+    fields = [field for _, field, _ in outcomes]
+    explain: tuple[str, ...] = ()
+    if settings.explain:
+        sign = {"add": " + ", "multiply": " * ", "concat": " ++ "}[node.merge]
+        explain = (f"{node.merge}: {sign.join(str(s) for s in shapes)} -> {output}",)
+    return LayerRow(
+        index=node.index,
+        name=name,
+        type=node.merge,
+        input_shape=shapes[0],
+        output_shape=output,
+        trainable_params=0,
+        non_trainable_params=0,
+        macs=0,
+        receptive_field=_largest(fields),
+        depth=node.depth,
+        explain=explain,
+        input_shapes=tuple(shapes),
+    )
+
+
+_MERGE_NEEDS = {
+    "add": "add needs equal shapes: change the layers (or give the shortcut a conv) so they match",
+    "concat": "concat needs equal sizes on every axis but the channels",
+    "multiply": "multiply needs shapes that broadcast: on each axis, from the right, equal sizes "
+    "or 1",
+}
+
+
+def _merged_shape(how: str, shapes: list[Shape], layout: Layout) -> Shape | None:
+    first = shapes[0]
+    if how == "add":
+        return first if all(shape == first for shape in shapes) else None
+    if how == "concat":
+        if any(len(shape) != len(first) for shape in shapes):
+            return None
+        axis = 0 if layout is Layout.CHW or len(first) == 1 else len(first) - 1
+        rest = [shape[:axis] + shape[axis + 1 :] for shape in shapes]
+        if any(other != rest[0] for other in rest):
+            return None
+        channels = sum(shape[axis] for shape in shapes)
+        return first[:axis] + (channels,) + first[axis + 1 :]
+    # multiply: NumPy broadcasting, as both frameworks do.
+    rank = max(len(shape) for shape in shapes)
+    padded = [(1,) * (rank - len(shape)) + shape for shape in shapes]
+    result: list[int] = []
+    for sizes in zip(*padded, strict=True):
+        big = max(sizes)
+        if any(size not in (1, big) for size in sizes):
+            return None
+        result.append(big)
+    return tuple(result)
+
+
+def _largest(fields: list[Field | None]) -> Field | None:
+    """The receptive field after a merge: the largest of its paths' (CONTRACT section 9)."""
+    if any(field is None for field in fields):
+        return None
+    present = [field for field in fields if field is not None]
+    return max(present, key=lambda field: (math.prod(field.size), field.size))
 
 
 def _initial_field(shape: Shape) -> Field | None:

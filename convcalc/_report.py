@@ -6,7 +6,8 @@ never compute anything of their own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from ._kind import Shape
 from ._settings import Settings
@@ -48,6 +49,8 @@ class LayerRow:
     """Elements stored beside the parameters (PyTorch batchnorm running statistics)."""
     explain: tuple[str, ...] = ()
     """The working, when asked for."""
+    input_shapes: tuple[Shape, ...] = ()
+    """A merge's inputs, one per path (empty for a layer)."""
 
     @property
     def params(self) -> int:
@@ -67,6 +70,8 @@ class LayerRow:
             "receptive_field": self.receptive_field.to_dict() if self.receptive_field else None,
             "depth": self.depth,
         }
+        if self.input_shapes:
+            row["input_shapes"] = [list(shape) for shape in self.input_shapes]
         if explain:
             row["explain"] = list(self.explain)
         return row
@@ -111,6 +116,8 @@ class Report:
     output_shape: Shape
     layers: tuple[LayerRow, ...]
     totals: Totals
+    scopes: Mapping[str, str] = field(default_factory=dict)
+    """Dotted path of every block use and construct -> its type (``basic``, ``residual``)."""
 
     def to_dict(self) -> dict[str, object]:
         """The JSON object of CONTRACT section 6 (keys may be added, never renamed)."""

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
-from ._catalogue import find_kind, find_param, spellings
+from ._catalogue import find_param
 from ._errors import SpecError, did_you_mean
 from ._kind import REQUIRED, LayerKind, SameAs, Shape
 from ._settings import DEFAULT_LAYOUT, DType, Framework, Layout, OutputFormat, Settings
@@ -25,11 +25,38 @@ class LayerSpec:
 
     kind: LayerKind
     name: str
+    """A unique dotted path: ``basic_1.residual.conv2d``."""
     values: Mapping[str, object]
     """Every parameter of the kind: the user's values, normalised, and defaults."""
     given: frozenset[str]
     """Parameters the user wrote."""
     trainable: bool = True
+    index: int = 0
+    """Its row in the report, in execution order, from 1."""
+    depth: int = 0
+    """Nesting level: 0 at the top."""
+
+
+@dataclass(frozen=True)
+class MergeSpec:
+    """A ``residual`` or ``branches`` construct: paths from one input, then one merge."""
+
+    construct: str
+    """``residual`` or ``branches``."""
+    name: str
+    """The construct's dotted path; its merge row is ``<name>.<merge>``."""
+    merge: str
+    """``add``, ``concat`` or ``multiply``."""
+    paths: tuple[tuple[Node, ...], ...]
+    labels: tuple[str, ...]
+    """How messages name each path: ``layers``, ``shortcut``, ``path 1``, ..."""
+    index: int
+    """The merge row's number."""
+    depth: int
+    """Depth of the merge row (that of the construct's own layers)."""
+
+
+Node = LayerSpec | MergeSpec
 
 
 @dataclass(frozen=True)
@@ -39,9 +66,11 @@ class ModelSpec:
     name: str | None
     input: Shape
     settings: Settings
-    layers: tuple[LayerSpec, ...]
+    layers: tuple[Node, ...]
     format: OutputFormat | None = None
     """The file's ``format`` key, if it has one; only the CLI acts on it."""
+    scopes: Mapping[str, str] = field(default_factory=dict)
+    """Dotted path of every block use and construct -> its type, for folding rows by depth."""
 
 
 MODEL_KEYS = (
@@ -54,6 +83,7 @@ MODEL_KEYS = (
     "format",
     "explain",
     "layers",
+    "blocks",
 )
 LAYER_KEYS = ("type", "name", "trainable")
 
@@ -125,13 +155,12 @@ def read_model(spec: object) -> ModelSpec:
         )
     if not isinstance(layers, Sequence) or isinstance(layers, str) or not layers:
         raise SpecError(f"'layers' must be a non-empty list of layers, not {_what(layers)}")
-    return ModelSpec(
-        name=name,
-        input=parse_shape(spec.get("input")),
-        settings=settings,
-        layers=tuple(Namer().read_layers(layers)),
-        format=output_format,
-    )
+    from ._graph import Reader, read_blocks
+
+    shape = parse_shape(spec.get("input"))
+    reader = Reader(read_blocks(spec.get("blocks")))
+    nodes = reader.read_model(layers)
+    return ModelSpec(name, shape, settings, tuple(nodes), output_format, reader.scopes)
 
 
 def _optional(spec: Mapping[str, object], key: str, value_type: WholeNumber | Flag) -> object:
@@ -155,122 +184,125 @@ def _what(value: object) -> str:
     return f"{show(value)}"
 
 
-class Namer:
-    """Reads layers in order and gives each a unique Keras-style name: conv2d, conv2d_1, ..."""
+class Scope:
+    """Names inside one level of nesting: Keras style, ``conv2d``, ``conv2d_1``, ..., unique."""
 
-    def __init__(self) -> None:
+    def __init__(self, prefix: str = "", depth: int = 0, trainable: bool = True) -> None:
+        self.prefix = prefix
+        """Dotted path of the enclosing block or construct ("" at the top)."""
+        self.depth = depth
+        self.trainable = trainable
+        """False when an enclosing block or construct was marked ``trainable: false``."""
         self.taken: set[str] = set()
         self.counters: dict[str, int] = {}
-        self.count = 0
 
-    def read_layers(self, items: Sequence[object]) -> list[LayerSpec]:
-        return [self.read_layer(item) for item in items]
-
-    def read_layer(self, item: object) -> LayerSpec:
-        self.count += 1
-        where = f"layer {self.count}"
-        type_name, raw_params, extra = _split_forms(item, where)
-        kind = find_kind(type_name)
-        if kind is None:
-            raise SpecError(
-                f"{where}: unknown layer type {show(type_name)}"
-                f"{did_you_mean(type_name, spellings())}; `convcalc layers` lists them"
-            )
-        params: dict[str, object] = dict(extra)
-        if isinstance(raw_params, Mapping):
-            params.update(raw_params)
-        elif raw_params is not None:
-            values = list(raw_params) if isinstance(raw_params, (list, tuple)) else [raw_params]
-            if len(values) > len(kind.positional):
-                raise SpecError(
-                    f"{where} ({kind.name}): {len(values)} positional values given but "
-                    f"{kind.name} takes at most {len(kind.positional)}"
-                    + (f" ({', '.join(kind.positional)})" if kind.positional else "")
-                )
-            params.update(zip(kind.positional, values, strict=False))
-        return self.build(kind, params, where)
-
-    def build(self, kind: LayerKind, params: Mapping[str, object], where: str) -> LayerSpec:
-        """A checked layer from a kind and its parameters by name (positionals already placed)."""
-        name = params.get("name")
-        trainable_raw = params.get("trainable", True)
-        label = self.assign(kind, name, where)
-        located = f"{where} ({label})"
-        try:
-            trainable = Flag().parse(trainable_raw, 0)
-        except Invalid as problem:
-            raise SpecError(
-                f"{located}: trainable {show(trainable_raw)} is not valid: {problem.reason}"
-            ) from None
-        values, given = self._values(kind, params, located)
-        return LayerSpec(kind, label, values, frozenset(given), trainable)
-
-    def assign(self, kind: LayerKind, name: object, where: str) -> str:
+    def assign(self, base: str, name: object, where: str) -> str:
+        """A unique name in this scope: the user's, or ``base`` with a counter; the full path."""
         if name is not None:
             label = str(name)
-            if not label or label in self.taken:
+            if not label or label in self.taken or "." in label:
+                problem = "contains '.'" if "." in label else "is already used"
                 raise SpecError(
-                    f"{where}: the name {show(label)} is already used; layer names must be unique"
+                    f"{where}: the name {show(label)} {problem}; layer names must be unique"
                 )
         else:
-            counter = self.counters.get(kind.name, 0)
-            label = kind.name if counter == 0 else f"{kind.name}_{counter}"
+            counter = self.counters.get(base, 0)
+            label = base if counter == 0 else f"{base}_{counter}"
             while label in self.taken:
                 counter += 1
-                label = f"{kind.name}_{counter}"
-            self.counters[kind.name] = counter + 1
+                label = f"{base}_{counter}"
+            self.counters[base] = counter + 1
         self.taken.add(label)
-        return label
+        return f"{self.prefix}.{label}" if self.prefix else label
 
-    @staticmethod
-    def _values(
-        kind: LayerKind, params: Mapping[str, object], located: str
-    ) -> tuple[dict[str, object], set[str]]:
-        raw: dict[str, tuple[str, object]] = {}
-        for key, value in params.items():
-            if key in ("name", "trainable", "type"):
-                continue
-            param = find_param(kind, str(key))
-            if param is None:
-                names = [p.name for p in kind.params] + [a for p in kind.params for a in p.aliases]
-                takes = ", ".join(p.name for p in kind.params) or "no parameters"
-                raise SpecError(
-                    f"{located}: unknown parameter {show(str(key))}{did_you_mean(str(key), names)}"
-                    f"; {kind.name} takes: {takes}"
-                )
-            if param.name in raw:
-                raise SpecError(
-                    f"{located}: {param.name} is given twice "
-                    f"(as {show(raw[param.name][0])} and {show(str(key))})"
-                )
-            raw[param.name] = (str(key), value)
-        rank = kind.rank or 1
-        values: dict[str, object] = {}
-        for param in kind.params:
-            if param.name in raw:
-                value = raw[param.name][1]
-            elif param.default is REQUIRED:
-                raise SpecError(
-                    f"{located}: {param.name} is required ({param.help}); "
-                    f"e.g. {kind.name}: {_example(kind)}"
-                )
-            elif isinstance(param.default, SameAs):
-                continue
-            else:
-                value = param.default
-            if value is None:
-                values[param.name] = None
-                continue
-            try:
-                values[param.name] = param.type.parse(value, rank)
-            except Invalid as problem:
-                raise SpecError(
-                    f"{located}: {param.name} {show(value)} is not valid: {problem.reason}"
-                ) from None
-        for param in kind.params:
-            if isinstance(param.default, SameAs) and param.name not in values:
-                values[param.name] = values[param.default.other]
-        return values, set(raw)
+    def child(self, path: str, trainable: bool = True) -> Scope:
+        return Scope(path, self.depth + 1, self.trainable and trainable)
+
+
+def build_layer(
+    kind: LayerKind, params: Mapping[str, object], where: str, scope: Scope, index: int
+) -> LayerSpec:
+    """A checked layer from a kind and its parameters by name (positionals already placed)."""
+    label = scope.assign(kind.name, params.get("name"), where)
+    located = f"{where} ({label})"
+    trainable_raw = params.get("trainable", True)
+    try:
+        trainable = Flag().parse(trainable_raw, 0)
+    except Invalid as problem:
+        raise SpecError(
+            f"{located}: trainable {show(trainable_raw)} is not valid: {problem.reason}"
+        ) from None
+    values, given = read_values(kind, params, located)
+    return LayerSpec(
+        kind, label, values, frozenset(given), trainable and scope.trainable, index, scope.depth
+    )
+
+
+def place_positional(kind: LayerKind, raw_params: object, where: str) -> dict[str, object]:
+    """Parameters by name from a mapping, a scalar (the first positional) or a list of them."""
+    if isinstance(raw_params, Mapping):
+        return dict(raw_params)
+    if raw_params is None:
+        return {}
+    values = list(raw_params) if isinstance(raw_params, (list, tuple)) else [raw_params]
+    if len(values) > len(kind.positional):
+        raise SpecError(
+            f"{where} ({kind.name}): {len(values)} positional values given but "
+            f"{kind.name} takes at most {len(kind.positional)}"
+            + (f" ({', '.join(kind.positional)})" if kind.positional else "")
+        )
+    return dict(zip(kind.positional, values, strict=False))
+
+
+def read_values(
+    kind: LayerKind, params: Mapping[str, object], located: str
+) -> tuple[dict[str, object], set[str]]:
+    """Every parameter of ``kind``, checked and normalised, with defaults filled in."""
+    raw: dict[str, tuple[str, object]] = {}
+    for key, value in params.items():
+        if key in ("name", "trainable", "type"):
+            continue
+        param = find_param(kind, str(key))
+        if param is None:
+            names = [p.name for p in kind.params] + [a for p in kind.params for a in p.aliases]
+            takes = ", ".join(p.name for p in kind.params) or "no parameters"
+            raise SpecError(
+                f"{located}: unknown parameter {show(str(key))}{did_you_mean(str(key), names)}"
+                f"; {kind.name} takes: {takes}"
+            )
+        if param.name in raw:
+            raise SpecError(
+                f"{located}: {param.name} is given twice "
+                f"(as {show(raw[param.name][0])} and {show(str(key))})"
+            )
+        raw[param.name] = (str(key), value)
+    rank = kind.rank or 1
+    values: dict[str, object] = {}
+    for param in kind.params:
+        if param.name in raw:
+            value = raw[param.name][1]
+        elif param.default is REQUIRED:
+            raise SpecError(
+                f"{located}: {param.name} is required ({param.help}); "
+                f"e.g. {kind.name}: {_example(kind)}"
+            )
+        elif isinstance(param.default, SameAs):
+            continue
+        else:
+            value = param.default
+        if value is None:
+            values[param.name] = None
+            continue
+        try:
+            values[param.name] = param.type.parse(value, rank)
+        except Invalid as problem:
+            raise SpecError(
+                f"{located}: {param.name} {show(value)} is not valid: {problem.reason}"
+            ) from None
+    for param in kind.params:
+        if isinstance(param.default, SameAs) and param.name not in values:
+            values[param.name] = values[param.default.other]
+    return values, set(raw)
 
 
 def _example(kind: LayerKind) -> str:
@@ -280,7 +312,7 @@ def _example(kind: LayerKind) -> str:
     return "{" + ", ".join(f"{name}: {samples.get(name, '1')}" for name in required) + "}"
 
 
-def _split_forms(item: object, where: str) -> tuple[str, object, Mapping[str, object]]:
+def split_forms(item: object, where: str) -> tuple[str, object, Mapping[str, object]]:
     """(type name, parameters or positional values, layer-level keys) from any of the 4 forms."""
     if isinstance(item, str):
         return item.strip(), None, {}

@@ -73,7 +73,9 @@ def slide(
         _note_axis(
             call, axis, size, kernel, stride, dilation, padding, ceil_mode, before, after, out
         )
-    if out < 1 or reach < 0:
+    # In ceil_mode PyTorch keeps a window that starts inside the input even when it runs
+    # past the end, so only an empty output is refused there.
+    if out < 1 or (reach < 0 and not ceil_mode):
         total = before + after
         raise call.fail(_too_small(call, axis, size, kernel, dilation, total, what, same_fixes))
     return out, Window(span, stride, before)

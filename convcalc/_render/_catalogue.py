@@ -30,7 +30,9 @@ def _usage(kind: LayerKind) -> str:
     text = kind.name + ":"
     for position, name in enumerate(kind.positional):
         comma = "," if position else ""
-        text += f"{comma}{name.upper()}" if kind.param(name).required else f"[{comma}{name.upper()}]"
+        text += (
+            f"{comma}{name.upper()}" if kind.param(name).required else f"[{comma}{name.upper()}]"
+        )
     return text
 
 

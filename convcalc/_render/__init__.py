@@ -1,0 +1,41 @@
+"""Renderers: a report in, text out; the CLI decides where the text goes.
+
+``render`` handles every ``OutputFormat``; ``table_renderable`` gives the CLI the rich object
+to print straight to a terminal, and ``print_table`` does that printing for it (the one
+function here with a side effect). rich is imported only when a table is asked for.
+"""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+from .._report import Report
+from .._settings import OutputFormat
+from ._csv import render_csv
+from ._json import render_json
+from ._markdown import render_markdown
+from ._table import print_table, render_table, table_renderable
+
+__all__ = ["print_table", "render", "table_renderable"]
+
+
+def assert_never(value: NoReturn) -> NoReturn:
+    """Fail for a value no branch handled; mypy flags the call when a branch is missing.
+
+    ``typing.assert_never`` arrived in Python 3.11; we support 3.10.
+    """
+    raise AssertionError(f"unhandled value: {value!r}")
+
+
+def render(report: Report, fmt: OutputFormat, *, color: bool = False) -> str:
+    """The report as text in ``fmt``; ``color`` only affects the table (ANSI codes or none)."""
+    if fmt is OutputFormat.TABLE:
+        return render_table(report, color=color)
+    elif fmt is OutputFormat.JSON:
+        return render_json(report)
+    elif fmt is OutputFormat.MARKDOWN:
+        return render_markdown(report)
+    elif fmt is OutputFormat.CSV:
+        return render_csv(report)
+    else:
+        assert_never(fmt)
