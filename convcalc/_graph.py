@@ -1,0 +1,420 @@
+"""Networks that are not chains: blocks, ``residual``, ``branches`` and ``repeat`` (CONTRACT §9).
+
+The :class:`Reader` walks the model's ``layers`` in execution order and expands everything into
+plain nodes: leaf layers (:class:`LayerSpec`) and merges (:class:`MergeSpec`), each with its row
+number, a unique dotted name and a depth. Blocks are named, parameterised sub-networks; their
+``$name`` values are substituted (``_expr``) at each use. Before anything is expanded, the whole
+model is measured, so a ``repeat`` that would build more than a million rows is refused without
+spending memory on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from ._catalogue import find_kind, spellings
+from ._errors import SpecError, did_you_mean
+from ._expr import ExprError, evaluate, has_reference
+from ._kind import REQUIRED
+from ._spec import (
+    MergeSpec,
+    Node,
+    Scope,
+    build_layer,
+    place_positional,
+    split_forms,
+)
+from ._values import Choice, Flag, Invalid, WholeNumber, normalize_name, show
+
+MAX_ROWS = 1_000_000
+"""More reported rows than any real network has; a bigger expansion is a mistake."""
+
+MERGES = Choice(
+    ("concat", "add", "multiply"), (("sum", "add"), ("mul", "multiply"), ("concatenate", "concat"))
+)
+CONSTRUCTS = ("residual", "branches", "repeat")
+_ITEM_KEYS = ("name", "trainable")
+
+
+@dataclass(frozen=True)
+class BlockDef:
+    """A named, parameterised sub-network from the model's ``blocks``."""
+
+    name: str
+    params: tuple[tuple[str, object], ...]
+    """(name, default) in order; the default is REQUIRED when the block must be given it."""
+    layers: Sequence[object]
+
+
+def read_blocks(raw: object) -> dict[str, BlockDef]:
+    """The ``blocks`` mapping, checked; keyed by normalised name."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, Mapping):
+        raise SpecError("'blocks' must map block names to {params: ..., layers: [...]}")
+    blocks: dict[str, BlockDef] = {}
+    for name, body in raw.items():
+        where = f"block {show(str(name))}"
+        if not isinstance(name, str) or not name.isidentifier():
+            raise SpecError(f"{where}: a block name is a word like basic or bottleneck")
+        if find_kind(name) is not None or normalize_name(name) in CONSTRUCTS:
+            raise SpecError(f"{where}: that is already a layer type; give the block another name")
+        if isinstance(body, Sequence) and not isinstance(body, str):
+            body = {"layers": body}
+        if not isinstance(body, Mapping):
+            raise SpecError(f"{where}: a block is {{params: {{...}}, layers: [...]}}")
+        for key in body:
+            if key not in ("params", "layers"):
+                raise SpecError(
+                    f"{where}: unknown key {show(str(key))}"
+                    f"{did_you_mean(str(key), ['params', 'layers'])}; "
+                    "a block takes params and layers"
+                )
+        layers = body.get("layers")
+        if not isinstance(layers, Sequence) or isinstance(layers, str) or not layers:
+            raise SpecError(f"{where}: 'layers' must be a non-empty list of layers")
+        blocks[normalize_name(name)] = BlockDef(
+            name, _block_params(body.get("params"), where), layers
+        )
+    return blocks
+
+
+def _block_params(raw: object, where: str) -> tuple[tuple[str, object], ...]:
+    if raw is None:
+        return ()
+    if isinstance(raw, Mapping):
+        pairs = [(str(k), REQUIRED if v is None else v) for k, v in raw.items()]
+    elif isinstance(raw, Sequence) and not isinstance(raw, str):
+        pairs = [(str(k), REQUIRED) for k in raw]
+    else:
+        raise SpecError(
+            f"{where}: 'params' maps parameter names to defaults, e.g. "
+            "{filters: 64, stride: 1} (null for a parameter without a default)"
+        )
+    for key, _ in pairs:
+        if not key.isidentifier():
+            raise SpecError(f"{where}: parameter {show(key)} must be a word, used as ${key}")
+    return tuple(pairs)
+
+
+def substitute(value: object, env: Mapping[str, object], where: str) -> object:
+    """``value`` with every ``$`` expression replaced; the same object when there is none."""
+    if isinstance(value, str):
+        if not has_reference(value):
+            return value
+        try:
+            return evaluate(value, env)
+        except ExprError as problem:
+            raise SpecError(f"{where}: {problem}") from None
+    if isinstance(value, Mapping):
+        changed = {k: substitute(v, env, where) for k, v in value.items()}
+        same = all(changed[k] is v for k, v in value.items())
+        return value if same else changed
+    if isinstance(value, list):
+        items = [substitute(v, env, where) for v in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    return value
+
+
+class Reader:
+    """Expands a model's layers into nodes in execution order (see the module docstring)."""
+
+    def __init__(self, blocks: Mapping[str, BlockDef]) -> None:
+        self.blocks = blocks
+        self.rows = 0
+        self.scopes: dict[str, str] = {}
+        """Dotted path of every block use and construct -> its type."""
+
+    def read_model(self, items: Sequence[object]) -> list[Node]:
+        total = self.measure(items, {}, ())
+        if total > MAX_ROWS:
+            raise SpecError(
+                f"the model would have {total:,} layers once its repeats and blocks are "
+                f"expanded; convcalc refuses more than {MAX_ROWS:,}: lower a repeat count"
+            )
+        return self.read_list(items, Scope(), {}, ())
+
+    # -- measuring (no expansion) --------------------------------------------------------------
+    def measure(
+        self, items: Sequence[object], env: Mapping[str, object], stack: tuple[str, ...]
+    ) -> int:
+        total = 0
+        for item in items:
+            total += self._measure_item(item, env, stack)
+            if total > MAX_ROWS:
+                return total
+        return total
+
+    def _measure_item(self, item: object, env: Mapping[str, object], stack: tuple[str, ...]) -> int:
+        try:
+            return self._measure_checked(item, env, stack)
+        except SpecError:
+            return 1  # reading reports the problem, with the layer's position
+
+    def _measure_checked(
+        self, item: object, env: Mapping[str, object], stack: tuple[str, ...]
+    ) -> int:
+        where = "a layer"
+        if isinstance(item, Mapping) and "repeat" in item:
+            count = self._repeat_count(item, env, where)
+            return count * self.measure(self._list(item.get("layers"), "repeat", where), env, stack)
+        if not isinstance(item, (str, Mapping)):
+            return 1  # reading it reports the problem with its position
+        item = substitute(item, env, where)
+        if not isinstance(item, (str, Mapping)):
+            return 1
+        type_name, body, _ = split_forms(item, where)
+        key = normalize_name(type_name)
+        if key == "residual":
+            layers, shortcut = self._residual_parts(body, where)
+            return self.measure(layers, env, stack) + self.measure(shortcut, env, stack) + 1
+        if key == "branches":
+            _, paths = self._branches_parts(body, where)
+            return sum(self.measure(path, env, stack) for path in paths) + 1
+        block = self.blocks.get(key)
+        if block is None or block.name in stack:
+            return 1
+        inner = self._bind(block, body, where)
+        return self.measure(block.layers, inner, (*stack, block.name))
+
+    # -- reading -----------------------------------------------------------------------------
+    def read_list(
+        self,
+        items: Sequence[object],
+        scope: Scope,
+        env: Mapping[str, object],
+        stack: tuple[str, ...],
+    ) -> list[Node]:
+        nodes: list[Node] = []
+        for item in items:
+            nodes.extend(self.read_item(item, scope, env, stack))
+        return nodes
+
+    def read_item(
+        self, item: object, scope: Scope, env: Mapping[str, object], stack: tuple[str, ...]
+    ) -> Iterator[Node]:
+        where = f"layer {self.rows + 1}"
+        if isinstance(item, Mapping) and "repeat" in item:
+            yield from self._repeat(item, scope, env, stack, where)
+            return
+        item = substitute(item, env, where)
+        type_name, body, extra = split_forms(item, where)
+        key = normalize_name(type_name)
+        trainable = self._trainable(extra, where)
+        if key == "residual":
+            yield self._residual(body, extra, scope, env, stack, where, trainable)
+            return
+        if key == "branches":
+            yield self._branches(body, extra, scope, env, stack, where, trainable)
+            return
+        kind = find_kind(type_name)
+        if kind is not None:
+            self.rows += 1
+            params = place_positional(kind, body, where)
+            params.update(extra)
+            yield build_layer(kind, params, where, scope, self.rows)
+            return
+        block = self.blocks.get(key)
+        if block is None:
+            names = [*spellings(), *CONSTRUCTS, *(b.name for b in self.blocks.values())]
+            raise SpecError(
+                f"{where}: unknown layer type {show(type_name)}"
+                f"{did_you_mean(type_name, names)}; `convcalc layers` lists them"
+            )
+        self._check_cycle(block, stack)
+        path = scope.assign(block.name, extra.get("name"), where)
+        self.scopes[path] = block.name
+        inner_env = self._bind(block, body, f"{where} ({path})")
+        yield from self.read_list(
+            block.layers, scope.child(path, trainable), inner_env, (*stack, block.name)
+        )
+
+    def _repeat(
+        self,
+        item: Mapping[object, object],
+        scope: Scope,
+        env: Mapping[str, object],
+        stack: tuple[str, ...],
+        where: str,
+    ) -> Iterator[Node]:
+        for key in item:
+            if key not in ("repeat", "layers"):
+                raise SpecError(
+                    f"{where}: a repeat takes 'repeat' (the count) and 'layers'; "
+                    f"unknown key {show(str(key))}"
+                )
+        count = self._repeat_count(item, env, where)
+        layers = self._list(item.get("layers"), "repeat", where)
+        for _ in range(count):
+            yield from self.read_list(layers, scope, env, stack)
+
+    def _residual(
+        self,
+        body: object,
+        extra: Mapping[str, object],
+        scope: Scope,
+        env: Mapping[str, object],
+        stack: tuple[str, ...],
+        where: str,
+        trainable: bool,
+    ) -> MergeSpec:
+        layers, shortcut = self._residual_parts(body, where)
+        path = scope.assign("residual", extra.get("name"), where)
+        self.scopes[path] = "residual"
+        inner = scope.child(path, trainable)
+        main = tuple(self.read_list(layers, inner, env, stack))
+        short: tuple[Node, ...] = ()
+        if shortcut:
+            short_path = inner.assign("shortcut", None, where)
+            self.scopes[short_path] = "shortcut"
+            short = tuple(self.read_list(shortcut, inner.child(short_path), env, stack))
+        self.rows += 1
+        inner.assign("add", None, where)
+        return MergeSpec(
+            "residual", path, "add", (main, short), ("layers", "shortcut"), self.rows, inner.depth
+        )
+
+    def _branches(
+        self,
+        body: object,
+        extra: Mapping[str, object],
+        scope: Scope,
+        env: Mapping[str, object],
+        stack: tuple[str, ...],
+        where: str,
+        trainable: bool,
+    ) -> MergeSpec:
+        merge, paths = self._branches_parts(body, where)
+        path = scope.assign("branches", extra.get("name"), where)
+        self.scopes[path] = "branches"
+        inner = scope.child(path, trainable)
+        read = tuple(tuple(self.read_list(p, inner, env, stack)) for p in paths)
+        self.rows += 1
+        inner.assign(merge, None, where)
+        labels = tuple(f"path {number}" for number in range(1, len(paths) + 1))
+        return MergeSpec("branches", path, merge, read, labels, self.rows, inner.depth)
+
+    # -- the parts of each construct -----------------------------------------------------------
+    def _residual_parts(
+        self, body: object, where: str
+    ) -> tuple[Sequence[object], Sequence[object]]:
+        if isinstance(body, Sequence) and not isinstance(body, str):
+            return body, ()
+        if not isinstance(body, Mapping):
+            raise SpecError(
+                f"{where}: residual takes {{layers: [...], shortcut: [...]}} "
+                "(shortcut optional: identity when absent)"
+            )
+        for key in body:
+            if key not in ("layers", "shortcut"):
+                raise SpecError(
+                    f"{where}: residual takes layers and shortcut; unknown key "
+                    f"{show(str(key))}{did_you_mean(str(key), ['layers', 'shortcut'])}"
+                )
+        layers = self._list(body.get("layers"), "residual", where)
+        shortcut = body.get("shortcut") or []
+        if not isinstance(shortcut, Sequence) or isinstance(shortcut, str):
+            raise SpecError(f"{where}: a residual's 'shortcut' is a list of layers")
+        return layers, shortcut
+
+    def _branches_parts(self, body: object, where: str) -> tuple[str, list[Sequence[object]]]:
+        if not isinstance(body, Mapping):
+            raise SpecError(
+                f"{where}: branches takes {{merge: concat|add|multiply, paths: [[...], [...]]}}}}"
+            )
+        for key in body:
+            if key not in ("merge", "paths"):
+                raise SpecError(
+                    f"{where}: branches takes merge and paths; unknown key "
+                    f"{show(str(key))}{did_you_mean(str(key), ['merge', 'paths'])}"
+                )
+        try:
+            merge = MERGES.parse(body.get("merge", "concat"), 0)
+        except Invalid as problem:
+            raise SpecError(
+                f"{where}: merge {show(body.get('merge'))} is not valid: {problem.reason}"
+            ) from None
+        paths = body.get("paths")
+        if not isinstance(paths, Sequence) or isinstance(paths, str) or len(paths) < 2:
+            raise SpecError(
+                f"{where}: branches needs 'paths': a list of at least two paths, "
+                "each a list of layers ([] is the identity)"
+            )
+        for number, path in enumerate(paths, start=1):
+            if path is None:
+                continue
+            if not isinstance(path, Sequence) or isinstance(path, str):
+                raise SpecError(f"{where}: path {number} of branches must be a list of layers")
+        return merge, [p or [] for p in paths]
+
+    @staticmethod
+    def _list(value: object, construct: str, where: str) -> Sequence[object]:
+        if not isinstance(value, Sequence) or isinstance(value, str) or not value:
+            raise SpecError(f"{where}: {construct} needs 'layers': a non-empty list of layers")
+        return value
+
+    @staticmethod
+    def _repeat_count(item: Mapping[object, object], env: Mapping[str, object], where: str) -> int:
+        raw = substitute(item.get("repeat"), env, where)
+        try:
+            return WholeNumber().parse(raw, 0)
+        except Invalid:
+            raise SpecError(
+                f"{where}: repeat {show(raw)} is not valid: it is how many times "
+                "to repeat the layers, a positive integer"
+            ) from None
+
+    @staticmethod
+    def _trainable(extra: Mapping[str, object], where: str) -> bool:
+        raw = extra.get("trainable", True)
+        try:
+            return Flag().parse(raw, 0)
+        except Invalid as problem:
+            raise SpecError(
+                f"{where}: trainable {show(raw)} is not valid: {problem.reason}"
+            ) from None
+
+    def _check_cycle(self, block: BlockDef, stack: tuple[str, ...]) -> None:
+        if block.name in stack:
+            loop = " -> ".join((*stack[stack.index(block.name) :], block.name))
+            raise SpecError(
+                f"block '{block.name}' uses itself ({loop}); a block cannot "
+                "contain itself, directly or through another block"
+            )
+
+    @staticmethod
+    def _bind(block: BlockDef, body: object, where: str) -> dict[str, object]:
+        """The block's parameters for one use: the arguments given, then the defaults."""
+        names = [name for name, _ in block.params]
+        if isinstance(body, Mapping):
+            given = {str(k): v for k, v in body.items() if k not in _ITEM_KEYS}
+        elif body is None:
+            given = {}
+        else:
+            values = list(body) if isinstance(body, (list, tuple)) else [body]
+            if len(values) > len(names):
+                raise SpecError(
+                    f"{where}: block '{block.name}' takes {len(names)} "
+                    f"parameter{'s' if len(names) != 1 else ''}"
+                    f" ({', '.join(names) or 'none'}), got {len(values)} values"
+                )
+            given = dict(zip(names, values, strict=False))
+        env: dict[str, object] = {}
+        for key, value in given.items():
+            if key not in names:
+                raise SpecError(
+                    f"{where}: block '{block.name}' has no parameter "
+                    f"{show(key)}{did_you_mean(key, names)}; it takes: "
+                    f"{', '.join(names) or 'none'}"
+                )
+            env[key] = value
+        for name, default in block.params:
+            if name not in env:
+                if default is REQUIRED:
+                    raise SpecError(
+                        f"{where}: block '{block.name}' needs its parameter "
+                        f"'{name}'; give it, e.g. {block.name}: {{{name}: ...}}"
+                    )
+                env[name] = default
+        return env
