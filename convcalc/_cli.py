@@ -129,6 +129,7 @@ class Common:
     dtype: DType | None = None
     format: OutputFormat | None = None
     explain: bool | None = None
+    depth: int | None = None
 
     def overrides(self) -> dict[str, object]:
         """The model-file keys these options set (a command-line option overrides the file)."""
@@ -209,6 +210,13 @@ _COMMON_OPTIONS = [
                 ),
             ],
         ),
+        (
+            "depth",
+            Annotated[
+                int | None,
+                typer.Option(min=0, help="Fold layers nested deeper than N into their block's row"),
+            ],
+        ),
     )
 ]
 
@@ -247,6 +255,10 @@ def _report_and_print(spec: dict[str, object], common: Common, file_format: obje
     spec.update(common.overrides())
     model = read_model(spec)
     report = run(model)
+    if common.depth is not None:
+        from ._report import fold
+
+        report = fold(report, common.depth)
     output_format = common.format or model.format or OutputFormat.TABLE
     _print(report, output_format)
 
@@ -382,7 +394,8 @@ def chain(
         list[str],
         typer.Argument(
             metavar="SHAPE... LAYER...",
-            help="The input shape, then layers as TYPE[:ARGS]: conv:32,3 maxpool:2 flatten dense:10",
+            help="The input shape, then layers as TYPE[:ARGS]: "
+            "conv:32,3 maxpool:2 flatten dense:10",
             show_default=False,
             autocompletion=lambda incomplete: _complete_chain(incomplete),
         ),

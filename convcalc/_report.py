@@ -7,7 +7,7 @@ never compute anything of their own.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ._kind import Shape
 from ._settings import Settings
@@ -133,3 +133,51 @@ class Report:
             "layers": [row.to_dict(settings.explain) for row in self.layers],
             "totals": self.totals.to_dict(),
         }
+
+
+def fold(report: Report, depth: int) -> Report:
+    """The report with rows nested deeper than ``depth`` folded into their block's row.
+
+    A folded row takes the block's dotted name and type, the first row's input, the last row's
+    output and receptive field, and the sums of parameters, MACs and buffers. Totals are the
+    same: folding changes what is shown, not what is counted.
+    """
+    rows: list[LayerRow] = []
+    group: list[LayerRow] = []
+    prefix = ""
+
+    def flush() -> None:
+        if group:
+            rows.append(_folded(group, prefix, report.scopes.get(prefix, "block"), depth))
+            group.clear()
+
+    for row in report.layers:
+        if row.depth <= depth:
+            flush()
+            rows.append(row)
+            continue
+        head = ".".join(row.name.split(".")[: depth + 1])
+        if head != prefix:
+            flush()
+            prefix = head
+        group.append(row)
+    flush()
+    return replace(report, layers=tuple(rows))
+
+
+def _folded(group: list[LayerRow], name: str, kind: str, depth: int) -> LayerRow:
+    first, last = group[0], group[-1]
+    return LayerRow(
+        index=first.index,
+        name=name,
+        type=kind,
+        input_shape=first.input_shape,
+        output_shape=last.output_shape,
+        trainable_params=sum(row.trainable_params for row in group),
+        non_trainable_params=sum(row.non_trainable_params for row in group),
+        macs=sum(row.macs for row in group),
+        receptive_field=last.receptive_field,
+        depth=depth,
+        buffers=sum(row.buffers for row in group),
+        explain=tuple(line for row in group for line in (f"{row.name}:", *row.explain)),
+    )
