@@ -29,6 +29,7 @@ except ImportError:  # pragma: no cover
 
 from . import __version__
 from ._catalogue import find_kind
+from ._completion import use_our_bash_script
 from ._errors import ConvCalcError, SpecError
 from ._settings import DType, Framework, Layout, OutputFormat
 
@@ -64,7 +65,12 @@ class ConvCalcGroup(TyperGroup):
             raise SystemExit(USAGE_EXIT) from None
         except _click_errors.NoSuchOption as problem:
             if problem.option_name.lstrip("-").isdigit():  # `conv -1 28 1`: a negative size
-                _fail(f"sizes must be positive integers, not {problem.option_name}")
+                given = list(sys.argv[1:] if args is None else args)
+                # click reads -28 as the flags -2 -8: name the whole value the user typed
+                typed = next(
+                    (a for a in given if a.startswith(problem.option_name)), problem.option_name
+                )
+                _fail(f"sizes must be positive integers, not {typed}")
             command = problem.ctx.command_path if problem.ctx else "convcalc"
             _fail(problem.format_message(), f"(see '{command} --help')")
         except _click_errors.UsageError as problem:
@@ -89,6 +95,8 @@ class ConvCalcGroup(TyperGroup):
             raise SystemExit(code if isinstance(code, int) else 0)
         return code
 
+
+use_our_bash_script()
 
 app = typer.Typer(
     cls=ConvCalcGroup,

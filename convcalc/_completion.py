@@ -64,3 +64,42 @@ def model_source(incomplete: str) -> list[str]:
     if PREFIX.startswith(incomplete) and not incomplete.startswith(PREFIX):
         candidates = candidates or [PREFIX]
     return candidates
+
+
+BASH_SCRIPT = r"""
+%(complete_func)s() {
+    # bash splits words at ':' and '=' (COMP_WORDBREAKS), which would cut zoo:NAME and
+    # conv:32,3,stride= apart: ask convcalc with the line as typed, split at spaces only, then
+    # hand bash back just the part after the last ':' or '=' of the word being completed.
+    local line="${COMP_LINE:0:COMP_POINT}"
+    local -a parts
+    read -ra parts <<< "$line"
+    local cword=$(( ${#parts[@]} - 1 ))
+    [[ "$line" =~ [[:space:]]$ ]] && cword=$(( cword + 1 ))
+    local word="${parts[cword]}"
+    local IFS=$'\n'
+    COMPREPLY=( $( env COMP_WORDS="$line" \
+                   COMP_CWORD=$cword \
+                   %(autocomplete_var)s=complete_bash $1 ) )
+    if [[ "$word" == *[:=]* ]]; then
+        local prefix="${word%%"${word##*[:=]}"}"
+        local i
+        for i in "${!COMPREPLY[@]}"; do COMPREPLY[i]="${COMPREPLY[i]#"$prefix"}"; done
+    fi
+    if [[ ${#COMPREPLY[@]} -eq 1 && "${COMPREPLY[0]}" == *[=:/] ]]; then
+        compopt -o nospace 2>/dev/null
+    fi
+    return 0
+}
+
+complete -o default -F %(complete_func)s %(prog_name)s
+"""
+"""typer's bash script, mended for words with ':' and '=' in them."""
+
+
+def use_our_bash_script() -> None:
+    """Make typer emit and install :data:`BASH_SCRIPT` for bash (``--show-completion``)."""
+    from typer import _completion_classes, _completion_shared
+
+    _completion_shared._completion_scripts["bash"] = BASH_SCRIPT
+    _completion_classes.BashComplete.source_template = BASH_SCRIPT

@@ -260,19 +260,9 @@ class Reader:
         trainable: bool,
     ) -> MergeSpec:
         layers, shortcut = self._residual_parts(body, where)
-        path = scope.assign("residual", extra.get("name"), where)
-        self.scopes[path] = "residual"
-        inner = scope.child(path, trainable)
-        main = tuple(self.read_list(layers, inner, env, stack))
-        short: tuple[Node, ...] = ()
-        if shortcut:
-            short_path = inner.assign("shortcut", None, where)
-            self.scopes[short_path] = "shortcut"
-            short = tuple(self.read_list(shortcut, inner.child(short_path), env, stack))
-        self.rows += 1
-        inner.assign("add", None, where)
-        return MergeSpec(
-            "residual", path, "add", (main, short), ("layers", "shortcut"), self.rows, inner.depth
+        paths = [("layers", layers, None), ("shortcut", shortcut, "shortcut")]
+        return self._merge_node(
+            "residual", "add", paths, extra, scope, env, stack, where, trainable
         )
 
     def _branches(
@@ -286,14 +276,43 @@ class Reader:
         trainable: bool,
     ) -> MergeSpec:
         merge, paths = self._branches_parts(body, where)
-        path = scope.assign("branches", extra.get("name"), where)
-        self.scopes[path] = "branches"
+        labelled = [(f"path {number}", path, None) for number, path in enumerate(paths, 1)]
+        return self._merge_node(
+            "branches", merge, labelled, extra, scope, env, stack, where, trainable
+        )
+
+    def _merge_node(
+        self,
+        construct: str,
+        merge: str,
+        paths: list[tuple[str, Sequence[object], str | None]],
+        extra: Mapping[str, object],
+        scope: Scope,
+        env: Mapping[str, object],
+        stack: tuple[str, ...],
+        where: str,
+        trainable: bool,
+    ) -> MergeSpec:
+        """Paths read in order inside the construct's scope, then the merge row.
+
+        Each path is (label for messages, its layers, the name of a sub-scope or None to share
+        the construct's own scope, as a residual's main layers do).
+        """
+        path = scope.assign(construct, extra.get("name"), where)
+        self.scopes[path] = construct
         inner = scope.child(path, trainable)
-        read = tuple(tuple(self.read_list(p, inner, env, stack)) for p in paths)
+        read: list[tuple[Node, ...]] = []
+        for _, layers, sub in paths:
+            target = inner
+            if sub is not None and layers:
+                sub_path = inner.assign(sub, None, where)
+                self.scopes[sub_path] = sub
+                target = inner.child(sub_path)
+            read.append(tuple(self.read_list(layers, target, env, stack)))
         self.rows += 1
         inner.assign(merge, None, where)
-        labels = tuple(f"path {number}" for number in range(1, len(paths) + 1))
-        return MergeSpec("branches", path, merge, read, labels, self.rows, inner.depth)
+        labels = tuple(label for label, _, _ in paths)
+        return MergeSpec(construct, path, merge, tuple(read), labels, self.rows, inner.depth)
 
     # -- the parts of each construct -----------------------------------------------------------
     def _residual_parts(

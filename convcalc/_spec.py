@@ -291,6 +291,12 @@ def read_values(
         else:
             value = param.default
         if value is None:
+            if param.default is not None:  # an explicit null (or `filters:` left empty)
+                raise SpecError(
+                    f"{located}: {param.name} is empty (null); give it a value "
+                    f"({param.type.describe}) or leave it out"
+                    + ("" if param.required else " for the default")
+                )
             values[param.name] = None
             continue
         try:

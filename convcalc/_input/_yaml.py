@@ -29,6 +29,11 @@ def read_source(source: str) -> tuple[str, str]:
         data = sys.stdin.buffer.read(MAX_BYTES + 1)
         where = "standard input"
     else:
+        if not source.strip():
+            raise InputError(
+                "the model file name is empty; give a YAML file, '-' for standard "
+                "input, or zoo:NAME"
+            )
         path = Path(source)
         where = source
         try:
