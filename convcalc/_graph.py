@@ -276,7 +276,9 @@ class Reader:
         trainable: bool,
     ) -> MergeSpec:
         merge, paths = self._branches_parts(body, where)
-        labelled = [(f"path {number}", path, None) for number, path in enumerate(paths, 1)]
+        labelled: list[tuple[str, Sequence[object], str | None]] = [
+            (f"path {number}", path, None) for number, path in enumerate(paths, 1)
+        ]
         return self._merge_node(
             "branches", merge, labelled, extra, scope, env, stack, where, trainable
         )
@@ -377,11 +379,11 @@ class Reader:
     def _repeat_count(item: Mapping[object, object], env: Mapping[str, object], where: str) -> int:
         raw = substitute(item.get("repeat"), env, where)
         try:
-            return WholeNumber().parse(raw, 0)
+            return WholeNumber(minimum=0).parse(raw, 0)
         except Invalid:
             raise SpecError(
                 f"{where}: repeat {show(raw)} is not valid: it is how many times "
-                "to repeat the layers, a positive integer"
+                "to repeat the layers, an integer >= 0"
             ) from None
 
     @staticmethod

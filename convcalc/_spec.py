@@ -245,6 +245,10 @@ def place_positional(kind: LayerKind, raw_params: object, where: str) -> dict[st
     if raw_params is None:
         return {}
     values = list(raw_params) if isinstance(raw_params, (list, tuple)) else [raw_params]
+    if len(kind.positional) == 1 and len(values) > 1:
+        # One positional parameter whose value may itself be a list: reshape: [64, 3],
+        # zeropadding2d: [[0, 1], [0, 1]], adaptive_avgpool2d: [7, 7].
+        values = [raw_params]
     if len(values) > len(kind.positional):
         raise SpecError(
             f"{where} ({kind.name}): {len(values)} positional values given but "
