@@ -1,6 +1,6 @@
 """The ``convcalc`` command line: parse → compute → render, and errors mapped to exit code 2.
 
-Commands stay a few lines each: they build the model mapping of CONTRACT section 3, hand it to
+Commands stay a few lines each: they build the model mapping (CONTRACT section 3), hand it to
 the engine, and print what a renderer returns. Options every computing command shares are
 declared once (:func:`computing`). Every error a user can cause — ConvCalcError from the engine
 or the readers, a usage error from the parser — is turned into ``Error: ...`` on stderr and exit
@@ -163,9 +163,9 @@ _COMMON_OPTIONS = [
             Annotated[
                 Framework | None,
                 typer.Option(
-                    help="Whose rules apply where Keras and PyTorch differ [default: keras]",
+                    help="Whose rules apply where Keras and PyTorch differ",
                     case_sensitive=False,
-                    show_default=False,
+                    show_default="keras",
                 ),
             ],
         ),
@@ -174,9 +174,9 @@ _COMMON_OPTIONS = [
             Annotated[
                 Layout | None,
                 typer.Option(
-                    help="hwc (channels last) or chw (channels first) "
-                    "[default: hwc for keras, chw for pytorch]",
+                    help="hwc (channels last) or chw (channels first)",
                     case_sensitive=False,
+                    show_default="hwc for keras, chw for pytorch",
                 ),
             ],
         ),
@@ -194,7 +194,7 @@ _COMMON_OPTIONS = [
             Annotated[
                 DType | None,
                 typer.Option(
-                    help="Element type, for memory [default: float32]", case_sensitive=False
+                    help="Element type, for memory", case_sensitive=False, show_default="float32"
                 ),
             ],
         ),
@@ -203,7 +203,11 @@ _COMMON_OPTIONS = [
             Annotated[
                 OutputFormat | None,
                 typer.Option(
-                    "--format", "-f", help="Output format [default: table]", case_sensitive=False
+                    "--format",
+                    "-f",
+                    help="Output format",
+                    case_sensitive=False,
+                    show_default="table",
                 ),
             ],
         ),
@@ -287,17 +291,22 @@ def _given(**options: object) -> dict[str, object]:
     return {key: value for key, value in options.items() if value is not None}
 
 
-def _param_help(kind: str, param: str) -> str:
-    """Option help drawn from the catalogue, never written twice."""
+def _param_option(kind: str, param: str, *flags: str) -> Any:
+    """A typer option whose help and shown default come from the catalogue, never written
+    twice."""
+    from ._render._catalogue import default_text
+
     found = find_kind(kind)
     assert found is not None
-    return found.param(param).help
+    spec = found.param(param)
+    shown = False if spec.required else default_text(spec)
+    return typer.Option(*flags, help=spec.help, show_default=shown)
 
 
 ShapeArg = Annotated[
     list[str],
     typer.Argument(
-        metavar="SHAPE...",
+        metavar="SHAPE",
         help="Input shape without batch, in the layout's order: 28 28 1 (H W C) or 1 28 28 "
         "(C H W); 2 numbers for 1-D data, 1 for a flat vector, 4 for 3-D",
         show_default=False,
@@ -313,17 +322,13 @@ StrOpt = Annotated[str | None, typer.Option(show_default=False)]
 @computing
 def conv(
     shape: ShapeArg,
-    filters: Annotated[
-        int, typer.Option(help=_param_help("conv2d", "filters"), show_default=False)
-    ],
-    kernel: Annotated[str, typer.Option(help=_param_help("conv2d", "kernel"), show_default=False)],
-    stride: Annotated[str | None, typer.Option(help=_param_help("conv2d", "stride"))] = None,
-    padding: Annotated[str | None, typer.Option(help=_param_help("conv2d", "padding"))] = None,
-    dilation: Annotated[str | None, typer.Option(help=_param_help("conv2d", "dilation"))] = None,
-    groups: Annotated[int | None, typer.Option(help=_param_help("conv2d", "groups"))] = None,
-    bias: Annotated[
-        bool | None, typer.Option("--bias/--no-bias", help=_param_help("conv2d", "bias"))
-    ] = None,
+    filters: Annotated[int, _param_option("conv2d", "filters")],
+    kernel: Annotated[str, _param_option("conv2d", "kernel")],
+    stride: Annotated[str | None, _param_option("conv2d", "stride")] = None,
+    padding: Annotated[str | None, _param_option("conv2d", "padding")] = None,
+    dilation: Annotated[str | None, _param_option("conv2d", "dilation")] = None,
+    groups: Annotated[int | None, _param_option("conv2d", "groups")] = None,
+    bias: Annotated[bool | None, _param_option("conv2d", "bias", "--bias/--no-bias")] = None,
     *,
     common: Common,
 ) -> None:
@@ -350,15 +355,15 @@ class PoolKind(str, enum.Enum):
 @computing
 def pool(
     shape: ShapeArg,
-    size: Annotated[str | None, typer.Option(help=_param_help("maxpool2d", "size"))] = None,
-    stride: Annotated[str | None, typer.Option(help=_param_help("maxpool2d", "stride"))] = None,
-    padding: Annotated[str | None, typer.Option(help=_param_help("maxpool2d", "padding"))] = None,
+    size: Annotated[str | None, _param_option("maxpool2d", "size")] = None,
+    stride: Annotated[str | None, _param_option("maxpool2d", "stride")] = None,
+    padding: Annotated[str | None, _param_option("maxpool2d", "padding")] = None,
     kind: Annotated[
         PoolKind, typer.Option(help="max or average pooling", case_sensitive=False)
     ] = PoolKind.MAX,
     ceil_mode: Annotated[
         bool | None,
-        typer.Option("--ceil-mode", help=_param_help("maxpool2d", "ceil_mode"), show_default=False),
+        _param_option("maxpool2d", "ceil_mode", "--ceil-mode"),
     ] = None,
     *,
     common: Common,
@@ -372,10 +377,8 @@ def pool(
 @computing
 def dense(
     shape: ShapeArg,
-    units: Annotated[int, typer.Option(help=_param_help("dense", "units"), show_default=False)],
-    bias: Annotated[
-        bool | None, typer.Option("--bias/--no-bias", help=_param_help("dense", "bias"))
-    ] = None,
+    units: Annotated[int, _param_option("dense", "units")],
+    bias: Annotated[bool | None, _param_option("dense", "bias", "--bias/--no-bias")] = None,
     *,
     common: Common,
 ) -> None:
@@ -447,7 +450,7 @@ def model(
     *,
     common: Common,
 ) -> None:
-    """A whole network from a YAML model file (CONTRACT section 3)."""
+    """A whole network from a YAML model file (`convcalc zoo show mnist_cnn` shows one)."""
     spec = _load_model(file)
     if input is not None:
         spec["input"] = _shape([input], "--input")

@@ -36,7 +36,8 @@ def _usage(kind: LayerKind) -> str:
     return text
 
 
-def _default(param: Param) -> str:
+def default_text(param: Param) -> str:
+    """A parameter's default as help shows it: ``1``, ``= size``, ``required``, ``none``."""
     if param.default is REQUIRED:
         return "required"
     if isinstance(param.default, SameAs):
@@ -63,7 +64,9 @@ def describe_kind(kind: LayerKind) -> str:
         width = max(len(param.name) for param in kind.params)
         for param in kind.params:
             aliases = f" (also {', '.join(param.aliases)})" if param.aliases else ""
-            lines.append(f"    {param.name:<{width}}  {_default(param):<8}  {param.help}{aliases}")
+            lines.append(
+                f"    {param.name:<{width}}  {default_text(param):<8}  {param.help}{aliases}"
+            )
     else:
         lines.append("  parameters: none")
     return "\n".join(lines) + "\n"
