@@ -15,6 +15,7 @@ from ._kind import Call, Geometry, Receptive, Shape
 from ._report import Field, LayerRow, Report, Totals
 from ._settings import Layout, Settings
 from ._spec import LayerSpec, MergeSpec, ModelSpec, Node, read_model
+from ._values import show_shape
 
 _DATA_KINDS = {
     0: "a flat vector",
@@ -81,7 +82,7 @@ def merge(
     output = _merged_shape(node.merge, shapes, settings.layout)
     if output is None:
         described = "; ".join(
-            f"{label} -> {shape} from {source if source != producer else producer}"
+            f"{label} -> {show_shape(shape)} from {source}"
             for label, (shape, _, source) in zip(node.labels, outcomes, strict=True)
         )
         raise ShapeError(
@@ -92,7 +93,8 @@ def merge(
     explain: tuple[str, ...] = ()
     if settings.explain:
         sign = {"add": " + ", "multiply": " * ", "concat": " ++ "}[node.merge]
-        explain = (f"{node.merge}: {sign.join(str(s) for s in shapes)} -> {output}",)
+        joined = sign.join(show_shape(s) for s in shapes)
+        explain = (f"{node.merge}: {joined} -> {show_shape(output)}",)
     return LayerRow(
         index=node.index,
         name=name,
@@ -173,7 +175,7 @@ def apply(
     if kind.rank is not None and spatial_rank != kind.rank:
         raise ShapeError(
             f"{call.where}: {kind.name} needs {_data(kind.rank, settings)} but its "
-            f"input {shape} is {_data(spatial_rank, settings)}; "
+            f"input {show_shape(shape)} is {_data(spatial_rank, settings)}; "
             f"{_rank_fix(kind.name, kind.rank, spatial_rank)}"
         )
     geometry = kind.shape(call)

@@ -201,7 +201,9 @@ class Reader:
         item = substitute(item, env, where)
         type_name, body, extra = split_forms(item, where)
         key = normalize_name(type_name)
-        trainable = self._trainable(extra, where)
+        # A construct or block checks its `trainable` here; a leaf checks its own, with its name.
+        grouping = key in ("residual", "branches") or key in self.blocks
+        trainable = self._trainable(extra, where) if grouping else True
         if key == "residual":
             yield self._residual(body, extra, scope, env, stack, where, trainable)
             return

@@ -17,7 +17,7 @@ from ._kind import (
     same_shape,
 )
 from ._settings import Framework
-from ._values import Flag, Fraction, WholeNumber
+from ._values import Flag, Fraction, WholeNumber, count, show_shape
 from ._vocab import ACTIVATION, ACTIVATION_PARAM, BIAS_PARAM
 
 # -- dense ----------------------------------------------------------------------------------
@@ -28,7 +28,8 @@ def dense_shape(call: Call) -> Geometry:
     if expected is not None and expected != call.input[-1]:
         raise call.fail(
             f"in_features {expected} does not match its input, whose last axis is "
-            f"{call.input[-1]} (shape {call.input}); drop in_features or fix the layer before"
+            f"{call.input[-1]} (shape {show_shape(call.input)}); "
+            "drop in_features or fix the layer before"
         )
     return Geometry((*call.input[:-1], call.number("units")))
 
@@ -145,8 +146,9 @@ def batchnorm_shape(call: Call) -> Geometry:
     expected = call.values.get("num_features")
     if expected is not None and expected != call.channels:
         raise call.fail(
-            f"num_features {expected} does not match its input, which has {call.channels} "
-            f"channels (shape {call.input}); drop num_features or fix the layer before"
+            f"num_features {expected} does not match its input, which has "
+            f"{count(call.channels, 'channel')} (shape {show_shape(call.input)}); "
+            "drop num_features or fix the layer before"
         )
     return Geometry(call.input)
 

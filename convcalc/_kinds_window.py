@@ -24,7 +24,7 @@ from ._kind import (
     no_weights,
 )
 from ._settings import Framework
-from ._values import Flag, PaddingValue, PerAxis, WholeNumber, join_axes
+from ._values import Flag, PaddingValue, PerAxis, WholeNumber, count, join_axes, show_shape
 from ._vocab import ACTIVATION_PARAM, BIAS_PARAM, IN_CHANNELS_PARAM
 
 # -- convolutions -----------------------------------------------------------------------------
@@ -68,8 +68,9 @@ def _check_channels(call: Call) -> None:
     expected = call.values.get("in_channels")
     if expected is not None and expected != call.channels:
         raise call.fail(
-            f"in_channels {expected} does not match its input, which has {call.channels} "
-            f"channels (shape {call.input}); drop in_channels or fix the layer before"
+            f"in_channels {expected} does not match its input, which has "
+            f"{count(call.channels, 'channel')} (shape {show_shape(call.input)}); "
+            "drop in_channels or fix the layer before"
         )
 
 
@@ -79,7 +80,7 @@ def conv_shape(call: Call) -> Geometry:
     stride, dilation, padding = call.axes("stride"), call.axes("dilation"), call.padding()
     if call.channels % groups:
         raise call.fail(
-            f"groups {groups} does not divide the input's {call.channels} channels; "
+            f"groups {groups} does not divide the input's {count(call.channels, 'channel')}; "
             "use a groups value that divides both the input channels and filters"
         )
     if filters % groups:

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from ._catalogue import find_param
+from ._catalogue import find_kind, find_param
 from ._errors import SpecError, did_you_mean
 from ._kind import REQUIRED, LayerKind, SameAs, Shape
 from ._settings import DEFAULT_LAYOUT, DType, Framework, Layout, OutputFormat, Settings
@@ -154,7 +154,8 @@ def read_model(spec: object) -> ModelSpec:
             "layers: [conv2d: {filters: 32, kernel: 3}, flatten, dense: 10]"
         )
     if not isinstance(layers, Sequence) or isinstance(layers, str) or not layers:
-        raise SpecError(f"'layers' must be a non-empty list of layers, not {_what(layers)}")
+        what = "an empty list" if isinstance(layers, Sequence) and not layers else _what(layers)
+        raise SpecError(f"'layers' must be a non-empty list of layers, not {what}")
     from ._graph import Reader, read_blocks
 
     shape = parse_shape(spec.get("input"))
@@ -193,17 +194,25 @@ class Scope:
         self.depth = depth
         self.trainable = trainable
         """False when an enclosing block or construct was marked ``trainable: false``."""
-        self.taken: set[str] = set()
+        self.taken: dict[str, str] = {}
+        """Names in use here -> where they were given (``layer 3``)."""
         self.counters: dict[str, int] = {}
 
     def assign(self, base: str, name: object, where: str) -> str:
         """A unique name in this scope: the user's, or ``base`` with a counter; the full path."""
         if name is not None:
+            if isinstance(name, bool) or not isinstance(name, (str, int)) or not str(name):
+                raise SpecError(f"{where}: name {show(name)} is not valid: a name is a word")
             label = str(name)
-            if not label or label in self.taken or "." in label:
-                problem = "contains '.'" if "." in label else "is already used"
+            if "." in label:
                 raise SpecError(
-                    f"{where}: the name {show(label)} {problem}; layer names must be unique"
+                    f"{where}: the name {show(label)} contains '.', which "
+                    "separates the parts of nested names; use '_' instead"
+                )
+            if label in self.taken:
+                raise SpecError(
+                    f"{where}: the name {show(label)} is already used by "
+                    f"{self.taken[label]}; layer names must be unique"
                 )
         else:
             counter = self.counters.get(base, 0)
@@ -212,7 +221,7 @@ class Scope:
                 counter += 1
                 label = f"{base}_{counter}"
             self.counters[base] = counter + 1
-        self.taken.add(label)
+        self.taken[label] = where
         return f"{self.prefix}.{label}" if self.prefix else label
 
     def child(self, path: str, trainable: bool = True) -> Scope:
@@ -244,6 +253,15 @@ def place_positional(kind: LayerKind, raw_params: object, where: str) -> dict[st
         return dict(raw_params)
     if raw_params is None:
         return {}
+    if not kind.positional:
+        raise SpecError(
+            f"{where} ({kind.name}): {kind.name} takes no value here, got {show(raw_params)}; "
+            + (
+                f"name its parameters ({', '.join(p.name for p in kind.params)})"
+                if kind.params
+                else f"write it as a bare '{kind.name}'"
+            )
+        )
     values = list(raw_params) if isinstance(raw_params, (list, tuple)) else [raw_params]
     if len(kind.positional) == 1 and len(values) > 1:
         # One positional parameter whose value may itself be a list: reshape: [64, 3],
@@ -298,8 +316,8 @@ def read_values(
             if param.default is not None:  # an explicit null (or `filters:` left empty)
                 raise SpecError(
                     f"{located}: {param.name} is empty (null); give it a value "
-                    f"({param.type.describe}) or leave it out"
-                    + ("" if param.required else " for the default")
+                    f"({param.type.describe})"
+                    + ("" if param.required else " or leave it out for the default")
                 )
             values[param.name] = None
             continue
@@ -338,6 +356,13 @@ def split_forms(item: object, where: str) -> tuple[str, object, Mapping[str, obj
             raise SpecError(f"{where}: 'type' must be a layer type name, not {_what(type_name)}")
         return type_name.strip(), {k: v for k, v in item.items() if k != "type"}, {}
     keys = [key for key in item if key not in ("name", "trainable")]
+    types = [key for key in keys if isinstance(key, str) and find_kind(key) is not None]
+    if len(keys) > 1 and len(types) == 1:
+        stray = ", ".join(show(str(key)) for key in keys if key != types[0])
+        raise SpecError(
+            f"{where}: unknown key {stray} beside the type '{types[0]}'; parameters go "
+            f"inside it ({types[0]}: {{...}}), and beside it only name and trainable"
+        )
     if len(keys) != 1 or not isinstance(keys[0], str):
         shown = ", ".join(show(str(key)) for key in keys) or "none"
         raise SpecError(

@@ -92,6 +92,9 @@ class PerAxis:
     """Integers, one per spatial axis, written once for all axes (``3``) or per axis (``3x5``)."""
 
     minimum: int = 1
+    free: bool = False
+    """Keep the values as written (one, or one per axis) for kinds that take any spatial rank;
+    their rule spreads a single value over the axes and checks the count."""
 
     @property
     def describe(self) -> str:
@@ -106,6 +109,8 @@ class PerAxis:
             raise Invalid(f"must be {self.describe}") from None
         if any(value < self.minimum for value in values):
             raise Invalid(f"must be {self.describe}")
+        if self.free:
+            return values
         if len(values) == 1:
             return values * rank
         if len(values) != rank:
@@ -155,6 +160,57 @@ class PaddingValue:
             raise Invalid(
                 f"has {len(axes)} values but the layer has {rank} spatial "
                 f"ax{'is' if rank == 1 else 'es'}: give one value, or {rank}"
+            )
+        return tuple(axes)
+
+
+@dataclass(frozen=True)
+class Margins:
+    """Amounts added or removed at both ends of each spatial axis: zero-padding and cropping.
+
+    ``1`` is one on every side; ``1x2`` (or ``[1, 2]``) is one per axis, the same at both ends;
+    ``[[1, 2], [3, 4]]`` is ``[before, after]`` per axis, Keras' ``((top, bottom), (left, right))``.
+    On one axis a flat pair ``[1, 2]`` is before and after, as Keras' ``ZeroPadding1D((1, 2))``
+    and PyTorch's ``ZeroPad1d((1, 2))`` both read it.
+    """
+
+    what: str = "padding"
+
+    @property
+    def describe(self) -> str:
+        return "an integer (1), one per axis (1x2), or [before, after] per axis ([[1, 2], [0, 1]])"
+
+    def parse(self, raw: object, rank: int) -> tuple[tuple[int, int], ...]:
+        pieces = _pieces(raw)
+        if rank == 1 and len(pieces) == 2 and not any(isinstance(p, (list, tuple)) for p in pieces):
+            pieces = [pieces]
+        axes: list[tuple[int, int]] = []
+        try:
+            for piece in pieces:
+                if isinstance(piece, (list, tuple)):
+                    if len(piece) != 2:
+                        raise Invalid("a per-axis pair is [before, after]")
+                    axes.append((_whole(piece[0]), _whole(piece[1])))
+                else:
+                    amount = _whole(piece)
+                    axes.append((amount, amount))
+        except Invalid:
+            raise Invalid(f"must be {self.describe}") from None
+        if any(side < 0 for pair in axes for side in pair):
+            raise Invalid(f"{self.what} cannot be negative")
+        if len(axes) == 1:
+            return tuple(axes) * rank
+        if len(axes) != rank:
+            torch_order = (
+                " (PyTorch's flat form starts from the last axis: its (left, right, top, bottom)"
+                " is [[top, bottom], [left, right]])"
+                if len(axes) == 2 * rank
+                else ""
+            )
+            raise Invalid(
+                f"has {len(axes)} values but the layer has {rank} spatial "
+                f"ax{'is' if rank == 1 else 'es'}: give one value, {rank} (one per axis), "
+                f"or {rank} [before, after] pairs{torch_order}"
             )
         return tuple(axes)
 
@@ -275,3 +331,13 @@ def parse_shape(raw: object, what: str = "input", shown: str | None = None) -> t
 def join_axes(values: Sequence[object]) -> str:
     """``3x3`` for per-axis values; one value as itself."""
     return "x".join(str(value) for value in values)
+
+
+def show_shape(shape: Sequence[int]) -> str:
+    """A shape in messages, as users write it: ``[28, 28, 1]``."""
+    return "[" + ", ".join(str(size) for size in shape) + "]"
+
+
+def count(number: int, noun: str) -> str:
+    """``1 channel``, ``3 channels``."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

@@ -262,7 +262,7 @@ HELPFUL = [
     ),
     pytest.param(
         {"input": INPUT, "layers": [{"conv2d": {"filters": 3, "kernel": 3, "in_channels": 3}}]},
-        ["in_channels 3", "1 channels"],
+        ["in_channels 3", "1 channel "],
         id="in-channels-mismatch",
     ),
 ]
