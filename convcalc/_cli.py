@@ -294,12 +294,10 @@ def _given(**options: object) -> dict[str, object]:
 def _param_option(kind: str, param: str, *flags: str) -> Any:
     """A typer option whose help and shown default come from the catalogue, never written
     twice."""
-    from ._render._catalogue import default_text
-
     found = find_kind(kind)
     assert found is not None
     spec = found.param(param)
-    shown = False if spec.required else default_text(spec)
+    shown = False if spec.required else spec.default_text
     return typer.Option(*flags, help=spec.help, show_default=shown)
 
 

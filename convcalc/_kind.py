@@ -68,6 +68,19 @@ class Param:
     def required(self) -> bool:
         return self.default is REQUIRED
 
+    @property
+    def default_text(self) -> str:
+        """The default as help shows it: ``1``, ``= size``, ``required``, ``none``."""
+        if self.default is REQUIRED:
+            return "required"
+        if isinstance(self.default, SameAs):
+            return f"= {self.default.other}"
+        if self.default is None:
+            return "none"
+        if isinstance(self.default, bool):
+            return "true" if self.default else "false"
+        return str(self.default)
+
 
 class Receptive(enum.Enum):
     """How a kind changes the receptive field."""
@@ -140,6 +153,18 @@ class Call:
     def padding(self, name: str = "padding") -> Padding:
         value = self.values[name]
         assert isinstance(value, (str, tuple))
+        return value
+
+    def optional_axes(self, name: str) -> tuple[int, ...] | None:
+        """A per-axis value that may be left unset (None), as ``output_padding`` is."""
+        value = self.values.get(name)
+        assert value is None or isinstance(value, tuple)
+        return value
+
+    def margins(self, name: str) -> tuple[tuple[int, int], ...]:
+        """(before, after) per spatial axis, as zero-padding and cropping take them."""
+        value = self.values[name]
+        assert isinstance(value, tuple)
         return value
 
     def flag(self, name: str) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .._kind import REQUIRED, LayerKind, Param, SameAs
+from .._kind import LayerKind
 
 
 def list_kinds() -> str:
@@ -36,19 +36,6 @@ def _usage(kind: LayerKind) -> str:
     return text
 
 
-def default_text(param: Param) -> str:
-    """A parameter's default as help shows it: ``1``, ``= size``, ``required``, ``none``."""
-    if param.default is REQUIRED:
-        return "required"
-    if isinstance(param.default, SameAs):
-        return f"= {param.default.other}"
-    if param.default is None:
-        return "none"
-    if isinstance(param.default, bool):
-        return "true" if param.default else "false"
-    return str(param.default)
-
-
 def describe_kind(kind: LayerKind) -> str:
     """Everything about one kind: summary, aliases, shorthand, and each parameter."""
     lines = [f"{kind.name}: {kind.summary}"]
@@ -65,7 +52,7 @@ def describe_kind(kind: LayerKind) -> str:
         for param in kind.params:
             aliases = f" (also {', '.join(param.aliases)})" if param.aliases else ""
             lines.append(
-                f"    {param.name:<{width}}  {default_text(param):<8}  {param.help}{aliases}"
+                f"    {param.name:<{width}}  {param.default_text:<8}  {param.help}{aliases}"
             )
     else:
         lines.append("  parameters: none")
