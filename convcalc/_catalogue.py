@@ -8,10 +8,21 @@ from __future__ import annotations
 
 from ._kind import LayerKind, Param
 from ._kinds_basic import BASIC_KINDS
+from ._kinds_depthwise import DEPTHWISE_KINDS
+from ._kinds_more import MORE_KINDS
+from ._kinds_norm import NORM_KINDS
+from ._kinds_transpose import TRANSPOSE_KINDS
 from ._kinds_window import WINDOW_KINDS
 from ._values import normalize_name
 
-CATALOGUE: tuple[LayerKind, ...] = (*WINDOW_KINDS, *BASIC_KINDS)
+CATALOGUE: tuple[LayerKind, ...] = (
+    *WINDOW_KINDS,
+    *DEPTHWISE_KINDS,
+    *TRANSPOSE_KINDS,
+    *MORE_KINDS,
+    *NORM_KINDS,
+    *BASIC_KINDS,
+)
 """Every kind, in the order ``convcalc layers`` lists them."""
 
 
@@ -44,10 +55,18 @@ def spellings() -> list[str]:
     return [spelling for kind in CATALOGUE for spelling in (kind.name, *kind.aliases)]
 
 
+_PARAMS: dict[str, dict[str, Param]] = {}
+"""Per kind, every spelling of every parameter -> the parameter; built on first use."""
+
+
 def find_param(kind: LayerKind, name: str) -> Param | None:
     """The parameter of ``kind`` a key means, in any spelling."""
-    key = normalize_name(name)
-    for param in kind.params:
-        if key == normalize_name(param.name) or key in map(normalize_name, param.aliases):
-            return param
-    return None
+    index = _PARAMS.get(kind.name)
+    if index is None:
+        index = {
+            normalize_name(spelling): param
+            for param in kind.params
+            for spelling in (param.name, *param.aliases)
+        }
+        _PARAMS[kind.name] = index
+    return index.get(normalize_name(name))

@@ -18,6 +18,7 @@ from ._errors import SpecError, did_you_mean
 from ._expr import ExprError, evaluate, has_reference
 from ._kind import REQUIRED
 from ._spec import (
+    Checked,
     MergeSpec,
     Node,
     Scope,
@@ -125,6 +126,8 @@ class Reader:
         self.rows = 0
         self.scopes: dict[str, str] = {}
         """Dotted path of every block use and construct -> its type."""
+        self._checked: dict[int, tuple[object, Checked]] = {}
+        """Layer items already checked, by identity (the item is kept, so ids stay unique)."""
 
     def read_model(self, items: Sequence[object]) -> list[Node]:
         total = self.measure(items, {}, ())
@@ -215,7 +218,13 @@ class Reader:
             self.rows += 1
             params = place_positional(kind, body, where)
             params.update(extra)
-            yield build_layer(kind, params, where, scope, self.rows)
+            # An unchanged item (the same object: a repeat, a block without $ in it) is
+            # checked once; `substitute` returns a new object whenever anything changed.
+            seen = self._checked.get(id(item))
+            cached = seen[1] if seen is not None and seen[0] is item else None
+            layer, checked = build_layer(kind, params, where, scope, self.rows, cached)
+            self._checked[id(item)] = (item, checked)
+            yield layer
             return
         block = self.blocks.get(key)
         if block is None:

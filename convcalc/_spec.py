@@ -228,23 +228,40 @@ class Scope:
         return Scope(path, self.depth + 1, self.trainable and trainable)
 
 
+Checked = tuple[dict[str, object], frozenset[str], bool]
+"""A layer's normalised values, the parameters given, and its own ``trainable``."""
+
+
 def build_layer(
-    kind: LayerKind, params: Mapping[str, object], where: str, scope: Scope, index: int
-) -> LayerSpec:
-    """A checked layer from a kind and its parameters by name (positionals already placed)."""
+    kind: LayerKind,
+    params: Mapping[str, object],
+    where: str,
+    scope: Scope,
+    index: int,
+    checked: Checked | None = None,
+) -> tuple[LayerSpec, Checked]:
+    """A checked layer from a kind and its parameters by name (positionals already placed).
+
+    ``checked`` is what an earlier call returned for the very same parameters (a layer in a
+    ``repeat``): only the name is new then, which keeps a 10,000-layer repeat fast.
+    """
     label = scope.assign(kind.name, params.get("name"), where)
-    located = f"{where} ({label})"
-    trainable_raw = params.get("trainable", True)
-    try:
-        trainable = Flag().parse(trainable_raw, 0)
-    except Invalid as problem:
-        raise SpecError(
-            f"{located}: trainable {show(trainable_raw)} is not valid: {problem.reason}"
-        ) from None
-    values, given = read_values(kind, params, located)
-    return LayerSpec(
-        kind, label, values, frozenset(given), trainable and scope.trainable, index, scope.depth
+    if checked is None:
+        located = f"{where} ({label})"
+        trainable_raw = params.get("trainable", True)
+        try:
+            trainable = Flag().parse(trainable_raw, 0)
+        except Invalid as problem:
+            raise SpecError(
+                f"{located}: trainable {show(trainable_raw)} is not valid: {problem.reason}"
+            ) from None
+        values, given = read_values(kind, params, located)
+        checked = (values, frozenset(given), trainable)
+    values, given_names, trainable = checked
+    layer = LayerSpec(
+        kind, label, values, given_names, trainable and scope.trainable, index, scope.depth
     )
+    return layer, checked
 
 
 def place_positional(kind: LayerKind, raw_params: object, where: str) -> dict[str, object]:

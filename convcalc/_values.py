@@ -8,6 +8,7 @@ input. A value type raises :class:`Invalid` with a reason; the caller adds where
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ class Invalid(Exception):
         self.reason = reason
 
 
+@functools.lru_cache(maxsize=4096)  # the same few names, once per layer of large models
 def normalize_name(name: str) -> str:
     """The form names are compared in: case-insensitive, with ``_`` and ``-`` ignored."""
     return name.lower().replace("_", "").replace("-", "")
@@ -197,7 +199,9 @@ class Margins:
         except Invalid:
             raise Invalid(f"must be {self.describe}") from None
         if any(side < 0 for pair in axes for side in pair):
-            raise Invalid(f"{self.what} cannot be negative")
+            # PyTorch's ZeroPad crops with a negative amount; here cropping is its own kind.
+            crop = "; to remove positions use cropping" if self.what == "padding" else ""
+            raise Invalid(f"{self.what} cannot be negative{crop}")
         if len(axes) == 1:
             return tuple(axes) * rank
         if len(axes) != rank:

@@ -11,9 +11,6 @@ from typing import NoReturn
 
 from .._report import Report
 from .._settings import OutputFormat
-from ._csv import render_csv
-from ._json import render_json
-from ._markdown import render_markdown
 from ._table import print_table, render_table, table_renderable
 
 __all__ = ["print_table", "render", "table_renderable"]
@@ -31,11 +28,18 @@ def render(report: Report, fmt: OutputFormat, *, color: bool = False) -> str:
     """The report as text in ``fmt``; ``color`` only affects the table (ANSI codes or none)."""
     if fmt is OutputFormat.TABLE:
         return render_table(report, color=color)
+    # Each format's module is imported when asked for: start-up pays only for the one used.
     elif fmt is OutputFormat.JSON:
+        from ._json import render_json
+
         return render_json(report)
     elif fmt is OutputFormat.MARKDOWN:
+        from ._markdown import render_markdown
+
         return render_markdown(report)
     elif fmt is OutputFormat.CSV:
+        from ._csv import render_csv
+
         return render_csv(report)
     else:
         assert_never(fmt)

@@ -256,7 +256,8 @@ def table(results: Sequence[Result], skipped: Sequence[Case]) -> str:
         )
     for case in skipped:
         target = "-" if case.target is None else f"<= {case.target:g}"
-        rows.append((f"{case.key} {case.title}", "-", "-", "-", "-", target, "SKIP"))
+        status = "ERROR" if case.skip == "a command failed" else "SKIP"
+        rows.append((f"{case.key} {case.title}", "-", "-", "-", "-", target, status))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = []
     for row in rows:
@@ -274,6 +275,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=3, help="untimed runs of each first")
     parser.add_argument("--only", default="", help="comma-separated case keys, e.g. a,c")
     options = parser.parse_args(argv)
+    # An installed package has its bytecode compiled (pip compiles at install time), and so
+    # do typer and rich here; an editable checkout under PYTHONDONTWRITEBYTECODE would instead
+    # recompile convcalc on every run and time the compiler, not convcalc.
+    import compileall
+
+    compileall.compile_dir(Path(__file__).resolve().parents[2] / "convcalc", quiet=1)
     script, where = find_script()
     print(f"python:   {PYTHON} ({sys.version.split()[0]})")
     print(f"convcalc: {where}")
@@ -291,10 +298,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 skipped.append(case)
                 continue
             print(f"{case.key}: {case.title} ...", flush=True)
-            results.append(measure(case, options.runs, options.warmup))
+            try:
+                results.append(measure(case, options.runs, options.warmup))
+            except RuntimeError as problem:  # a command failed: say so, go on with the rest
+                print(f"{case.key}: not measured, {problem}")
+                case.skip = "a command failed"
+                skipped.append(case)
     print()
     print(table(results, skipped))
-    return 1 if any(verdict(result) == "FAIL" for result in results) else 0
+    failed = any(verdict(result) == "FAIL" for result in results)
+    return 1 if failed or any(case.skip == "a command failed" for case in skipped) else 0
 
 
 if __name__ == "__main__":
