@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping, Sequence
 
 from ._errors import ShapeError
-from ._kind import Call, Geometry, Receptive, Shape
+from ._kind import Call, Geometry, Receptive, Shape, Weights
 from ._report import Field, LayerRow, Report, Totals
 from ._settings import Layout, Settings
 from ._spec import LayerSpec, MergeSpec, ModelSpec, Node, read_model
@@ -34,8 +34,10 @@ def run(model: ModelSpec) -> Report:
     """Apply every layer of a checked model, in execution order."""
     settings = model.settings
     rows: list[LayerRow] = []
+    memo: Memo = {}
+    start = _initial_field(model.input)
     shape, _, _ = _run_nodes(
-        model.layers, model.input, _initial_field(model.input), "the model's input", settings, rows
+        model.layers, model.input, start, "the model's input", settings, rows, memo
     )
     return Report(
         model.name,
@@ -55,14 +57,16 @@ def _run_nodes(
     producer: str,
     settings: Settings,
     rows: list[LayerRow],
+    memo: Memo | None = None,
 ) -> tuple[Shape, Field | None, str]:
     """Run a sequence of nodes; (output shape, receptive field, what produced the output)."""
     for node in nodes:
         if isinstance(node, LayerSpec):
-            row = apply(node, node.index, shape, field, settings, node.depth)
+            row = apply(node, node.index, shape, field, settings, node.depth, memo)
         else:
             outcomes = [
-                _run_nodes(path, shape, field, producer, settings, rows) for path in node.paths
+                _run_nodes(path, shape, field, producer, settings, rows, memo)
+                for path in node.paths
             ]
             row = merge(node, outcomes, settings, producer)
         rows.append(row)
@@ -159,6 +163,10 @@ def _initial_field(shape: Shape) -> Field | None:
     return Field((1,) * rank, (1,) * rank, (0.5,) * rank)
 
 
+Memo = dict[tuple[int, Shape], tuple[object, Geometry, Weights, int]]
+"""(id of a layer's values, input shape) -> (those values, geometry, weights, MACs)."""
+
+
 def apply(
     layer: LayerSpec,
     index: int,
@@ -166,8 +174,14 @@ def apply(
     field: Field | None,
     settings: Settings,
     depth: int = 0,
+    memo: Memo | None = None,
 ) -> LayerRow:
-    """One layer on one input shape: its report row."""
+    """One layer on one input shape: its report row.
+
+    The copies of a repeated layer share one values mapping; on the same input shape they
+    give the same results, so ``memo`` computes them once (not with --explain, which records
+    the working of every row).
+    """
     kind = layer.kind
     notes: list[str] | None = [] if settings.explain else None
     call = Call(kind, index, layer.name, layer.values, layer.given, shape, settings, notes)
@@ -178,9 +192,16 @@ def apply(
             f"input {show_shape(shape)} is {_data(spatial_rank, settings)}; "
             f"{_rank_fix(kind.name, kind.rank, spatial_rank)}"
         )
-    geometry = kind.shape(call)
-    weights = kind.weights(call, geometry)
-    macs = kind.macs(call, geometry)
+    key = (id(layer.values), shape)
+    found = memo.get(key) if memo is not None and notes is None else None
+    if found is not None and found[0] is layer.values:
+        _, geometry, weights, macs = found
+    else:
+        geometry = kind.shape(call)
+        weights = kind.weights(call, geometry)
+        macs = kind.macs(call, geometry)
+        if memo is not None:
+            memo[key] = (layer.values, geometry, weights, macs)
     trainable, frozen = weights.trainable, weights.non_trainable
     if not layer.trainable:
         trainable, frozen = 0, trainable + frozen

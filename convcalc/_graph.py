@@ -127,6 +127,11 @@ class Reader:
         self.scopes: dict[str, str] = {}
         """Dotted path of every block use and construct -> its type."""
         self._checked: dict[int, tuple[object, Checked]] = {}
+        self._forms: dict[
+            tuple[int, int],
+            tuple[object, object, tuple[object, str, object, Mapping[str, object]]],
+        ] = {}
+        """Items already substituted and split, by identity of the item and its parameters."""
         """Layer items already checked, by identity (the item is kept, so ids stay unique)."""
 
     def read_model(self, items: Sequence[object]) -> list[Node]:
@@ -201,8 +206,15 @@ class Reader:
         if isinstance(item, Mapping) and "repeat" in item:
             yield from self._repeat(item, scope, env, stack, where)
             return
-        item = substitute(item, env, where)
-        type_name, body, extra = split_forms(item, where)
+        # Copies of a repeated item meet the same item and parameters again: read it once.
+        seen = self._forms.get((id(item), id(env)))
+        if seen is not None and seen[0] is item and seen[1] is env:
+            item, type_name, body, extra = seen[2]
+        else:
+            original = item
+            item = substitute(item, env, where)
+            type_name, body, extra = split_forms(item, where)
+            self._forms[(id(original), id(env))] = (original, env, (item, type_name, body, extra))
         key = normalize_name(type_name)
         # A construct or block checks its `trainable` here; a leaf checks its own, with its name.
         grouping = key in ("residual", "branches") or key in self.blocks
@@ -220,8 +232,8 @@ class Reader:
             params.update(extra)
             # An unchanged item (the same object: a repeat, a block without $ in it) is
             # checked once; `substitute` returns a new object whenever anything changed.
-            seen = self._checked.get(id(item))
-            cached = seen[1] if seen is not None and seen[0] is item else None
+            prior = self._checked.get(id(item))
+            cached = prior[1] if prior is not None and prior[0] is item else None
             layer, checked = build_layer(kind, params, where, scope, self.rows, cached)
             self._checked[id(item)] = (item, checked)
             yield layer
