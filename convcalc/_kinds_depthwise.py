@@ -1,0 +1,238 @@
+"""Depthwise and separable convolutions: one window per input channel.
+
+Each rule is what its framework does, read from Keras 3.15 (``keras/src/layers/convolutional/
+base_depthwise_conv.py``, ``base_separable_conv.py``) and PyTorch 2 (``torch/nn/modules/
+conv.py``: a depthwise conv is a Conv with groups = in_channels), and confirmed by building the
+layers in both. The parameters shared with the transposed convs are defined here once.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ._kind import (
+    REQUIRED,
+    Call,
+    Geometry,
+    LayerKind,
+    Param,
+    Receptive,
+    Weights,
+    Window,
+)
+from ._kinds_window import _check_channels
+from ._settings import Framework
+from ._values import PaddingValue, PerAxis, WholeNumber, join_axes
+from ._vocab import ACTIVATION_PARAM, BIAS_PARAM, IN_CHANNELS_PARAM
+from ._window import slide
+
+FILTERS = Param(
+    "filters", WholeNumber(), REQUIRED, "output channels (number of filters)", ("out_channels",)
+)
+KERNEL = Param(
+    "kernel",
+    PerAxis(),
+    REQUIRED,
+    "window size: one for all axes (3) or per axis (3x5)",
+    ("kernel_size",),
+)
+STRIDE = Param("stride", PerAxis(), 1, "step between windows", ("strides", "subsample"))
+DILATION = Param("dilation", PerAxis(), 1, "gap between kernel taps", ("dilation_rate",))
+DEPTH_MULTIPLIER = Param(
+    "depth_multiplier",
+    WholeNumber(),
+    1,
+    "outputs per input channel in the depthwise step",
+    ("channel_multiplier",),
+)
+WINDOW_PADDING = Param(
+    "padding",
+    PaddingValue(("valid", "same")),
+    "valid",
+    "valid, same, or zeros per side: 1 or one per axis (1x2)",
+)
+
+
+def taps(kernel: tuple[int, ...]) -> str:
+    """A kernel's taps as a product for explanations: ``3*3``."""
+    return "*".join(map(str, kernel))
+
+
+def shown_axes(values: list[int] | tuple[int, ...]) -> str:
+    """A per-axis value as a user would write it: ``1`` when every axis agrees, else ``1x2``."""
+    return str(values[0]) if len(set(values)) == 1 else join_axes(values)
+
+
+# -- depthwise and separable: one window per input channel ------------------------------------
+
+
+def _depthwise_windows(call: Call, channels: int) -> Geometry:
+    """The sliding-window shape shared by depthwise and separable convs.
+
+    Keras 3 does not refuse stride > 1 with dilation > 1 here, unlike its plain conv (its
+    depthwise and separable layers have no such check, and the TensorFlow backend decomposes
+    the pair); PyTorch's grouped conv allows it too. ``same`` with a stride is Keras only,
+    as for any PyTorch conv.
+    """
+    _check_channels(call)
+    kernel, stride, dilation = call.axes("kernel"), call.axes("stride"), call.axes("dilation")
+    padding = call.padding()
+    keras = call.framework is Framework.KERAS
+    if padding == "same" and not keras and max(stride) > 1:
+        raise call.fail(
+            f"pytorch allows padding same only with stride 1, not {join_axes(stride)}; "
+            "give padding as a number of zeros per side, or use --framework keras"
+        )
+    sizes: list[int] = []
+    windows: list[Window] = []
+    for axis in range(len(kernel)):
+        size, window = slide(
+            call,
+            axis,
+            kernel=kernel[axis],
+            stride=stride[axis],
+            dilation=dilation[axis],
+            padding=padding,
+            same_fixes=keras or max(stride) == 1,
+        )
+        sizes.append(size)
+        windows.append(window)
+    return Geometry(call.shape(tuple(sizes), channels), tuple(windows))
+
+
+def depthwise_shape(call: Call) -> Geometry:
+    multiplier = call.number("depth_multiplier")
+    channels = call.channels * multiplier
+    if call.notes is not None:
+        call.note(f"channels: {call.channels} * depth_multiplier {multiplier} = {channels}")
+    return _depthwise_windows(call, channels)
+
+
+def depthwise_weights(call: Call, geometry: Geometry) -> Weights:
+    # Keras: a kernel of kernel + (C, depth_multiplier) and a bias of C*depth_multiplier;
+    # PyTorch Conv(C, C*dm, groups=C): a weight of (C*dm, 1, kernel...) and a bias of C*dm.
+    kernel, bias = call.axes("kernel"), call.flag("bias")
+    outputs = call.channels * call.number("depth_multiplier")
+    total = math.prod(kernel) * outputs + (outputs if bias else 0)
+    if call.notes is not None:
+        call.note(
+            f"params: {taps(kernel)}*{call.channels}*{call.number('depth_multiplier')}"
+            + (f" + {outputs} bias" if bias else " (no bias)")
+            + f" = {total:,}"
+        )
+    return Weights(trainable=total)
+
+
+def depthwise_macs(call: Call, geometry: Geometry) -> int:
+    kernel = call.axes("kernel")
+    macs = math.prod(geometry.output) * math.prod(kernel)
+    if call.notes is not None:
+        call.note(
+            f"MACs: {'*'.join(map(str, geometry.output))} outputs * {taps(kernel)} taps "
+            f"(one input channel each) = {macs:,}"
+        )
+    return macs
+
+
+def _depthwise_kind(rank: int) -> LayerKind:
+    return LayerKind(
+        name=f"depthwise_conv{rank}d",
+        summary=f"one window per input channel, C*depth_multiplier outputs (Keras "
+        f"DepthwiseConv{rank}D; PyTorch Conv{rank}d with groups = in_channels)",
+        params=(
+            KERNEL,
+            STRIDE,
+            WINDOW_PADDING,
+            DILATION,
+            DEPTH_MULTIPLIER,
+            BIAS_PARAM,
+            ACTIVATION_PARAM,
+            IN_CHANNELS_PARAM,
+        ),
+        positional=("kernel", "stride"),
+        aliases=(f"DepthwiseConv{rank}D", f"DepthwiseConv{rank}d", f"dwconv{rank}d")
+        + (("dwconv", "depthwise_conv") if rank == 2 else ()),
+        rank=rank,
+        shape=depthwise_shape,
+        weights=depthwise_weights,
+        macs=depthwise_macs,
+        receptive=Receptive.WINDOW,
+    )
+
+
+def separable_shape(call: Call) -> Geometry:
+    return _depthwise_windows(call, call.number("filters"))
+
+
+def separable_weights(call: Call, geometry: Geometry) -> Weights:
+    # Keras: depthwise kernel (kernel, C, dm), pointwise kernel (1.., C*dm, filters) and ONE
+    # bias, of filters, on the pointwise part.
+    kernel, bias = call.axes("kernel"), call.flag("bias")
+    filters, middle = call.number("filters"), call.channels * call.number("depth_multiplier")
+    depthwise = math.prod(kernel) * middle
+    pointwise = middle * filters
+    total = depthwise + pointwise + (filters if bias else 0)
+    if call.notes is not None:
+        call.note(
+            f"params: depthwise {taps(kernel)}*{call.channels}*"
+            f"{call.number('depth_multiplier')} = {depthwise:,}; pointwise {middle}*{filters} "
+            f"= {pointwise:,}"
+            + (f"; bias {filters}" if bias else "; no bias")
+            + f"; total {total:,}"
+        )
+    return Weights(trainable=total)
+
+
+def separable_macs(call: Call, geometry: Geometry) -> int:
+    kernel = call.axes("kernel")
+    middle = call.channels * call.number("depth_multiplier")
+    filters = call.number("filters")
+    positions = math.prod(geometry.output) // filters
+    depthwise = positions * middle * math.prod(kernel)
+    pointwise = positions * middle * filters
+    if call.notes is not None:
+        call.note(
+            f"MACs: depthwise {positions:,} positions * {middle} channels * {taps(kernel)} "
+            f"taps = {depthwise:,}; pointwise {positions:,} * {middle} * {filters} = "
+            f"{pointwise:,}; total {depthwise + pointwise:,}"
+        )
+    return depthwise + pointwise
+
+
+def _separable_kind(rank: int) -> LayerKind:
+    return LayerKind(
+        name=f"separable_conv{rank}d",
+        summary=f"depthwise then 1x1 pointwise, one bias on the pointwise part (Keras "
+        f"SeparableConv{rank}D; in PyTorch counted as Conv{rank}d(groups=C, bias=False) "
+        f"then a 1x1 Conv{rank}d)",
+        params=(
+            FILTERS,
+            KERNEL,
+            STRIDE,
+            WINDOW_PADDING,
+            DILATION,
+            DEPTH_MULTIPLIER,
+            BIAS_PARAM,
+            ACTIVATION_PARAM,
+            IN_CHANNELS_PARAM,
+        ),
+        positional=("filters", "kernel", "stride"),
+        aliases=(
+            f"SeparableConv{rank}D",
+            f"SeparableConvolution{rank}D",
+            f"SeparableConv{rank}d",
+            f"sepconv{rank}d",
+        )
+        + (("sepconv", "separable_conv") if rank == 2 else ()),
+        rank=rank,
+        shape=separable_shape,
+        weights=separable_weights,
+        macs=separable_macs,
+        receptive=Receptive.WINDOW,
+    )
+
+
+DEPTHWISE_KINDS: tuple[LayerKind, ...] = (
+    *(_depthwise_kind(rank) for rank in (1, 2)),
+    *(_separable_kind(rank) for rank in (1, 2)),
+)

@@ -1,0 +1,402 @@
+"""Kinds that move or resize data without a kernel to learn: global and adaptive pools,
+zero-padding, cropping, upsampling and reshape.
+
+Each rule is what its framework does, read from Keras 3.15 (``keras/src/layers/pooling`` and
+``keras/src/layers/reshaping``) and PyTorch 2 (``torch/nn/modules/pooling.py``, ``padding.py``,
+``upsampling.py``), and confirmed by building the layers in both. None of these kinds has
+parameters or multiply-accumulates.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ._kind import (
+    REQUIRED,
+    Call,
+    Geometry,
+    LayerKind,
+    Param,
+    Receptive,
+    Window,
+    no_macs,
+    no_weights,
+)
+from ._values import Choice, Flag, Margins, PerAxis, Shape, join_axes
+
+_AXES = {1: "axis", 2: "axes", 3: "axes"}
+
+
+def _spatial_note(call: Call, sizes: tuple[int, ...], how: str) -> None:
+    call.note(f"{how}: {join_axes(call.spatial)} -> {join_axes(sizes)}")
+
+
+# -- global pools ---------------------------------------------------------------------------
+
+
+def global_pool_shape(call: Call) -> Geometry:
+    keep = call.flag("keepdims")
+    rank = len(call.spatial)
+    output = call.shape((1,) * rank, call.channels) if keep else (call.channels,)
+    if call.notes is not None:
+        kept = "kept as 1" if keep else "dropped"
+        call.note(f"pooled over {'*'.join(map(str, call.spatial))} positions; spatial {kept}")
+    return Geometry(output)
+
+
+def _global_kind(rank: int, kind: str) -> LayerKind:
+    keras_name = {"max": "GlobalMaxPooling", "avg": "GlobalAveragePooling"}[kind]
+    short = {"max": "GlobalMaxPool", "avg": "GlobalAvgPool"}[kind]
+    return LayerKind(
+        name=f"global_{kind}pool{rank}d",
+        summary=f"{'max' if kind == 'max' else 'average'} over "
+        f"{'the spatial axis' if rank == 1 else f'all {rank} spatial axes'}, one value per "
+        f"channel (Keras {keras_name}{rank}D; in PyTorch "
+        f"Adaptive{'Max' if kind == 'max' else 'Avg'}Pool{rank}d(1), which keeps the axes)",
+        params=(
+            Param(
+                "keepdims",
+                Flag(),
+                False,
+                "keep the spatial axes as size 1 instead of dropping them",
+                ("keepdim", "keep_dims"),
+            ),
+        ),
+        positional=(),
+        aliases=(f"{keras_name}{rank}D", f"{short}{rank}D", f"{short}{rank}d"),
+        rank=rank,
+        shape=global_pool_shape,
+        weights=no_weights,
+        macs=no_macs,
+        receptive=Receptive.WHOLE,
+    )
+
+
+# -- adaptive pools -------------------------------------------------------------------------
+
+
+def adaptive_shape(call: Call) -> Geometry:
+    # Both frameworks give exactly output_size, even when it is larger than the input (windows
+    # then overlap); PyTorch's None ("keep this axis") is not taken here.
+    sizes = call.axes("output_size")
+    if call.notes is not None:
+        _spatial_note(call, sizes, "adaptive windows")
+    return Geometry(call.shape(sizes, call.channels))
+
+
+def _adaptive_kind(rank: int, kind: str) -> LayerKind:
+    keras_name = {"max": "AdaptiveMaxPooling", "avg": "AdaptiveAveragePooling"}[kind]
+    torch_name = {"max": "AdaptiveMaxPool", "avg": "AdaptiveAvgPool"}[kind]
+    return LayerKind(
+        name=f"adaptive_{kind}pool{rank}d",
+        summary=f"{'max' if kind == 'max' else 'average'} pooling to a fixed output size over "
+        f"{rank} spatial {_AXES[rank]} ({torch_name}{rank}d, {keras_name}{rank}D)",
+        params=(
+            Param(
+                "output_size",
+                PerAxis(),
+                REQUIRED,
+                "output size: one for all axes (1) or per axis (7x7)",
+                ("output_shape",),
+            ),
+        ),
+        positional=("output_size",),
+        aliases=(f"{torch_name}{rank}d", f"{torch_name}{rank}D", f"{keras_name}{rank}D"),
+        rank=rank,
+        shape=adaptive_shape,
+        weights=no_weights,
+        macs=no_macs,
+        receptive=Receptive.WHOLE,
+    )
+
+
+# -- zero-padding and cropping --------------------------------------------------------------
+
+
+def _margin_forms(rank: int) -> str:
+    """How a zero-padding or cropping amount may be written, for help."""
+    if rank == 1:
+        return "1, or before and after (1x2 or [1, 2])"
+    return "1, one per axis (1x2), or [before, after] per axis ([[1, 2], [0, 1]])"
+
+
+def zeropadding_shape(call: Call) -> Geometry:
+    # For the receptive field, padding is a window of one tap that starts `before` early.
+    margins = call.margins("padding")
+    sizes = tuple(size + b + a for size, (b, a) in zip(call.spatial, margins, strict=True))
+    if call.notes is not None:
+        for label, size, (b, a), out in zip(
+            call.axis_labels(), call.spatial, margins, sizes, strict=True
+        ):
+            call.note(f"{label}: {b} + {size} + {a} = {out}")
+    windows = tuple(Window(1, 1, before) for before, _ in margins)
+    return Geometry(call.shape(sizes, call.channels), windows)
+
+
+def _zeropadding_kind(rank: int) -> LayerKind:
+    return LayerKind(
+        name=f"zeropadding{rank}d",
+        summary=f"adds zeros at both ends of {rank} spatial {_AXES[rank]} "
+        f"(Keras ZeroPadding{rank}D, PyTorch ZeroPad{rank}d)",
+        params=(Param("padding", Margins("padding"), 1, f"zeros per side: {_margin_forms(rank)}"),),
+        positional=("padding",),
+        aliases=(f"ZeroPadding{rank}D", f"ZeroPad{rank}d", f"ZeroPad{rank}D"),
+        rank=rank,
+        shape=zeropadding_shape,
+        weights=no_weights,
+        macs=no_macs,
+        receptive=Receptive.WINDOW,
+    )
+
+
+def cropping_shape(call: Call) -> Geometry:
+    # For the receptive field, cropping is a window of one tap that starts `before` late.
+    margins = call.margins("cropping")
+    sizes: list[int] = []
+    for label, size, (b, a) in zip(call.axis_labels(), call.spatial, margins, strict=True):
+        out = size - b - a
+        if call.notes is not None:
+            call.note(f"{label}: {size} - {b} - {a} = {out}")
+        if out < 1:
+            # Keras: "cropping ... should be smaller than the corresponding spatial dimension";
+            # PyTorch's negative ZeroPad leaves an empty tensor, which no later layer takes.
+            raise call.fail(
+                f"cropping {b} + {a} on {label} leaves nothing of its {size}; "
+                f"crop at most {size - 1} in all on that axis"
+            )
+        sizes.append(out)
+    windows = tuple(Window(1, 1, -before) for before, _ in margins)
+    return Geometry(call.shape(tuple(sizes), call.channels), windows)
+
+
+def _cropping_kind(rank: int) -> LayerKind:
+    return LayerKind(
+        name=f"cropping{rank}d",
+        summary=f"removes positions at both ends of {rank} spatial {_AXES[rank]} "
+        f"(Keras Cropping{rank}D; in PyTorch ZeroPad{rank}d with negative padding)",
+        params=(
+            Param(
+                "cropping",
+                Margins("cropping"),
+                REQUIRED,
+                f"positions removed per side: {_margin_forms(rank)}",
+                ("crop",),
+            ),
+        ),
+        positional=("cropping",),
+        aliases=(f"Cropping{rank}D", f"crop{rank}d"),
+        rank=rank,
+        shape=cropping_shape,
+        weights=no_weights,
+        macs=no_macs,
+        receptive=Receptive.WINDOW,
+    )
+
+
+# -- upsampling ---------------------------------------------------------------------------
+
+INTERPOLATION = Choice(
+    (
+        "nearest",
+        "nearest_exact",
+        "linear",
+        "bilinear",
+        "bicubic",
+        "trilinear",
+        "area",
+        "lanczos3",
+        "lanczos5",
+    )
+)
+"""Interpolation methods of Keras' UpSampling and PyTorch's Upsample: none changes a shape."""
+
+
+def _scaled(call: Call, factors: tuple[int, ...]) -> tuple[int, ...]:
+    """Each spatial size times its factor, as nearest-neighbour upsampling repeats positions."""
+    sizes = tuple(size * f for size, f in zip(call.spatial, factors, strict=True))
+    if call.notes is not None:
+        for label, size, f, out in zip(
+            call.axis_labels(), call.spatial, factors, sizes, strict=True
+        ):
+            call.note(f"{label}: {size}*{f} = {out}")
+    return sizes
+
+
+def upsampling_shape(call: Call) -> Geometry:
+    return Geometry(call.shape(_scaled(call, call.axes("size")), call.channels))
+
+
+def _upsampling_kind(rank: int) -> LayerKind:
+    return LayerKind(
+        name=f"upsampling{rank}d",
+        summary=f"repeats each position by a whole factor on {rank} spatial {_AXES[rank]} "
+        f"(Keras UpSampling{rank}D; PyTorch Upsample(scale_factor=...))",
+        params=(
+            Param(
+                "size",
+                PerAxis(),
+                2,
+                "whole factor: one for all axes (2) or per axis (2x1)",
+                ("scale_factor", "factor"),
+            ),
+            Param(
+                "interpolation",
+                INTERPOLATION,
+                "nearest",
+                "how new positions are filled (no effect on shape)",
+                ("mode",),
+            ),
+        ),
+        positional=("size",),
+        aliases=(f"UpSampling{rank}D",),
+        rank=rank,
+        shape=upsampling_shape,
+        weights=no_weights,
+        macs=no_macs,
+        receptive=Receptive.WHOLE,
+    )
+
+
+def _spread(call: Call, name: str) -> tuple[int, ...] | None:
+    """A free per-axis value spread over the input's spatial axes; None when unset."""
+    values = call.optional_axes(name)
+    rank = len(call.spatial)
+    if values is None:
+        return None
+    if len(values) == 1:
+        return values * rank
+    if len(values) != rank:
+        raise call.fail(
+            f"{name} {join_axes(values)} has {len(values)} values but the input has {rank} "
+            f"spatial {_AXES[rank]}: give one value, or {rank}"
+        )
+    return values
+
+
+def upsample_shape(call: Call) -> Geometry:
+    # PyTorch's Upsample takes exactly one of size (the output size) and scale_factor.
+    if not call.spatial:
+        raise call.fail(
+            f"upsample needs spatial axes, but its input {call.input} is a flat vector; "
+            "give the input its spatial axes and channels"
+        )
+    size, factor = _spread(call, "size"), _spread(call, "scale_factor")
+    if (size is None) == (factor is None):
+        raise call.fail(
+            "give exactly one of size (the output size) and scale_factor, as PyTorch's "
+            "Upsample needs; e.g. upsample: {scale_factor: 2}"
+        )
+    if factor is not None:
+        sizes = _scaled(call, factor)
+    else:
+        assert size is not None
+        sizes = size
+        if call.notes is not None:
+            _spatial_note(call, sizes, "resized")
+    return Geometry(call.shape(sizes, call.channels))
+
+
+UPSAMPLE = LayerKind(
+    name="upsample",
+    summary="PyTorch's Upsample on 1 to 3 spatial axes: to an output size, or by a whole "
+    "scale_factor",
+    params=(
+        Param(
+            "scale_factor",
+            PerAxis(free=True),
+            None,
+            "whole factor: one for all axes (2) or per axis (2x1)",
+            ("factor",),
+        ),
+        Param(
+            "size",
+            PerAxis(free=True),
+            None,
+            "the output size (not a factor): one for all axes (64) or per axis (64x32)",
+            ("output_size",),
+        ),
+        Param(
+            "mode",
+            INTERPOLATION,
+            "nearest",
+            "how new positions are filled (no effect on shape)",
+            ("interpolation",),
+        ),
+        Param("align_corners", Flag(), False, "PyTorch's align_corners (no effect on shape)"),
+    ),
+    positional=(),
+    aliases=("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"),
+    rank=None,
+    shape=upsample_shape,
+    weights=no_weights,
+    macs=no_macs,
+    receptive=Receptive.WHOLE,
+)
+
+# -- reshape --------------------------------------------------------------------------------
+
+
+def reshape_shape(call: Call) -> Geometry:
+    target = call.axes("shape")
+    total = math.prod(call.input)
+    known = math.prod(size for size in target if size != -1)
+    shown = join_axes(target)
+    if -1 in target:
+        if total % known:
+            raise call.fail(
+                f"shape {shown} cannot hold the {total:,} elements of its input "
+                f"{join_axes(call.input)}: {total:,} is not a multiple of {known:,}; "
+                "use sizes whose product divides it"
+            )
+        output = tuple(total // known if size == -1 else size for size in target)
+    else:
+        output = target
+    if math.prod(output) != total:
+        raise call.fail(
+            f"shape {shown} has {math.prod(output):,} elements but its input "
+            f"{join_axes(call.input)} has {total:,}; use sizes whose product is {total:,}, "
+            "or -1 for one of them"
+        )
+    if len(output) > 4:
+        raise call.fail(
+            f"shape {shown} has {len(output)} axes; convcalc takes shapes of 1 to 4 axes "
+            "(features; L C; H W C; D H W C) without the batch"
+        )
+    if call.notes is not None:
+        inferred = f"; -1 = {total:,} / {known:,} = {total // known:,}" if -1 in target else ""
+        product = f"{'*'.join(map(str, call.input))} = " if len(call.input) > 1 else ""
+        call.note(f"reshape: {product}{total:,} elements{inferred}")
+    return Geometry(output)
+
+
+RESHAPE = LayerKind(
+    name="reshape",
+    summary="the same elements in a new shape, without the batch (Keras Reshape; PyTorch "
+    "view/reshape/Unflatten)",
+    params=(
+        Param(
+            "shape",
+            Shape(allow_infer=True),
+            REQUIRED,
+            "the new shape without the batch, e.g. 7x7x16; one -1 is inferred",
+            ("target_shape",),
+        ),
+    ),
+    positional=("shape",),
+    aliases=("Reshape",),
+    rank=None,
+    shape=reshape_shape,
+    weights=no_weights,
+    macs=no_macs,
+    receptive=Receptive.WHOLE,
+)
+
+MORE_KINDS: tuple[LayerKind, ...] = (
+    *(_global_kind(rank, kind) for kind in ("max", "avg") for rank in (1, 2, 3)),
+    *(_adaptive_kind(rank, kind) for kind in ("max", "avg") for rank in (1, 2, 3)),
+    *(_zeropadding_kind(rank) for rank in (1, 2, 3)),
+    *(_cropping_kind(rank) for rank in (1, 2, 3)),
+    *(_upsampling_kind(rank) for rank in (1, 2, 3)),
+    UPSAMPLE,
+    RESHAPE,
+)

@@ -1,0 +1,194 @@
+"""Layer and group normalisation: no shape change, a learned scale and shift.
+
+Counts follow Keras 3.15 (``keras/src/layers/normalization/layer_normalization.py``,
+``group_normalization.py``) and PyTorch 2 (``torch/nn/modules/normalization.py``): neither
+keeps running statistics, so everything counted is trainable. Batch normalisation, whose two
+frameworks count differently, is in ``_kinds_basic``.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ._kind import REQUIRED, Call, Geometry, LayerKind, Param, Receptive, Weights, no_macs
+from ._settings import Framework
+from ._values import Flag, Shape, WholeNumber, join_axes
+
+# -- layer normalisation ------------------------------------------------------------------
+
+
+def _layernorm_axes(call: Call) -> int:
+    """How many trailing axes are normalised: ``axes``, or PyTorch's ``normalized_shape``."""
+    axes = call.number("axes")
+    expected = call.values.get("normalized_shape")
+    if expected is None:
+        return axes
+    assert isinstance(expected, tuple)
+    if "axes" in call.given and axes != len(expected):
+        raise call.fail(
+            f"axes {axes} and normalized_shape {join_axes(expected)} ({len(expected)} axes) "
+            "disagree; give one of them"
+        )
+    trailing = call.input[-len(expected) :]
+    if len(expected) > len(call.input) or trailing != expected:
+        # PyTorch: "Given normalized_shape=..., expected input with shape [*, ...]".
+        raise call.fail(
+            f"normalized_shape {join_axes(expected)} does not match the end of its input "
+            f"{join_axes(call.input)}; it must be the input's last axes, as PyTorch checks"
+        )
+    return len(expected)
+
+
+def layernorm_shape(call: Call) -> Geometry:
+    axes = _layernorm_axes(call)
+    if axes > len(call.input):
+        raise call.fail(
+            f"axes {axes} is more than the {len(call.input)} axes of its input "
+            f"{join_axes(call.input)}; axes counts the trailing axes normalised: use "
+            f"{len(call.input)} or less"
+        )
+    return Geometry(call.input)
+
+
+def layernorm_weights(call: Call, geometry: Geometry) -> Weights:
+    # Keras' gamma and beta, PyTorch's weight and bias: each the shape of the normalised axes.
+    if not call.flag("affine"):
+        if call.notes is not None:
+            call.note("params: none (affine off)")
+        return Weights()
+    normalised = call.input[-_layernorm_axes(call) :]
+    each = math.prod(normalised)
+    count = 2 if call.flag("bias") else 1
+    total = count * each
+    if call.notes is not None:
+        what = "scale and shift" if count == 2 else "scale only"
+        call.note(f"params: {count}*{'*'.join(map(str, normalised))} ({what}) = {total:,}")
+    return Weights(trainable=total)
+
+
+LAYERNORM = LayerKind(
+    name="layernorm",
+    summary="normalises each sample over its last axes (Keras LayerNormalization, PyTorch "
+    "LayerNorm); 2 parameters per normalised element",
+    params=(
+        Param(
+            "axes",
+            WholeNumber(),
+            1,
+            "how many trailing axes are normalised (1: the last axis)",
+        ),
+        Param(
+            "affine",
+            Flag(),
+            True,
+            "learn a scale and shift per normalised element",
+            ("elementwise_affine",),
+        ),
+        Param(
+            "bias",
+            Flag(),
+            True,
+            "learn the shift too (PyTorch's bias, Keras' center); false leaves the scale",
+            ("center",),
+        ),
+        Param(
+            "normalized_shape",
+            Shape(),
+            None,
+            "PyTorch's argument: the input's last axes, e.g. 64 or 7x7x64; sets axes",
+        ),
+    ),
+    positional=(),
+    aliases=("LayerNormalization", "LayerNorm", "ln", "layer_norm"),
+    rank=None,
+    shape=layernorm_shape,
+    weights=layernorm_weights,
+    macs=no_macs,
+    receptive=Receptive.POINTWISE,
+)
+
+# -- group normalisation ------------------------------------------------------------------
+
+
+def groupnorm_shape(call: Call) -> Geometry:
+    groups, channels = call.number("groups"), call.channels
+    expected = call.values.get("num_channels")
+    if expected is not None and expected != channels:
+        raise call.fail(
+            f"num_channels {expected} does not match its input, which has {channels} "
+            f"channels (shape {join_axes(call.input)}); drop num_channels or fix the layer "
+            "before"
+        )
+    if channels % groups:
+        # PyTorch: "num_channels must be divisible by num_groups"; Keras refuses it too, and
+        # groups above the channel count.
+        nearest = max(g for g in range(1, min(groups, channels) + 1) if channels % g == 0)
+        raise call.fail(
+            f"groups {groups} does not divide the input's {channels} channels; use a divisor "
+            f"of {channels}, such as {nearest}"
+        )
+    per_group = channels // groups * math.prod(call.spatial)
+    batch = call.settings.batch or 1
+    if call.framework is Framework.PYTORCH and batch * per_group == 1:
+        # torch.nn.functional.group_norm refuses a group of one value in the whole batch, in
+        # training and inference alike: "Expected more than 1 value per channel".
+        raise call.fail(
+            f"with groups {groups}, each group holds one value per sample ({channels}/{groups} "
+            "channels"
+            + (f" x {join_axes(call.spatial)} positions" if call.spatial else "")
+            + f") and the batch is {batch}; pytorch refuses that (Expected more than 1 value "
+            "per channel): use fewer groups, or a larger --batch"
+        )
+    if call.notes is not None:
+        call.note(f"groups: {channels} channels / {groups} = {channels // groups} per group")
+    return Geometry(call.input)
+
+
+def groupnorm_weights(call: Call, geometry: Geometry) -> Weights:
+    # A scale and shift per channel: Keras' gamma and beta, PyTorch's weight and bias.
+    if not call.flag("affine"):
+        if call.notes is not None:
+            call.note("params: none (affine off)")
+        return Weights()
+    total = 2 * call.channels
+    if call.notes is not None:
+        call.note(f"params: 2*{call.channels} (scale and shift per channel) = {total:,}")
+    return Weights(trainable=total)
+
+
+GROUPNORM = LayerKind(
+    name="groupnorm",
+    summary="normalises groups of channels (Keras GroupNormalization, PyTorch GroupNorm); "
+    "2 parameters per channel",
+    params=(
+        Param(
+            "groups",
+            WholeNumber(),
+            REQUIRED,
+            "channel groups; must divide the input channels",
+            ("num_groups",),
+        ),
+        Param(
+            "affine",
+            Flag(),
+            True,
+            "learn a scale and shift per channel (Keras center/scale)",
+            ("center_scale",),
+        ),
+        Param(
+            "num_channels",
+            WholeNumber(),
+            None,
+            "optional check: the channels this layer expects (PyTorch's second argument)",
+        ),
+    ),
+    positional=("groups",),
+    aliases=("GroupNormalization", "GroupNorm", "gn", "group_norm"),
+    rank=None,
+    shape=groupnorm_shape,
+    weights=groupnorm_weights,
+    macs=no_macs,
+    receptive=Receptive.POINTWISE,
+)
+
+NORM_KINDS: tuple[LayerKind, ...] = (LAYERNORM, GROUPNORM)

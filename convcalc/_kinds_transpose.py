@@ -1,0 +1,249 @@
+"""Transposed convolutions: the shape a conv's input would have, from its output.
+
+PyTorch: ``out = (in-1)*stride - pad_total + dilation*(kernel-1) + output_padding + 1``
+(``torch/nn/modules/conv.py`` and ATen's checks). Keras 3.15 has its own rule for ``valid`` and
+``same``, with and without ``output_padding``
+(``keras/src/backend/common/backend_utils.py``: ``_get_output_shape_given_tf_padding``), and
+its own refusals (``keras/src/layers/convolutional/base_conv_transpose.py``). Confirmed by
+building the layers in both.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ._kind import Call, Geometry, LayerKind, Param, Receptive, Weights
+from ._kinds_depthwise import DILATION, FILTERS, KERNEL, STRIDE, shown_axes, taps
+from ._kinds_window import _check_channels
+from ._settings import Framework
+from ._values import PaddingValue, PerAxis, WholeNumber, join_axes
+from ._vocab import ACTIVATION_PARAM, BIAS_PARAM, IN_CHANNELS_PARAM
+from ._window import effective
+
+_AXES = {1: "axis", 2: "axes", 3: "axes"}
+
+
+# -- transposed convolutions ---------------------------------------------------------------
+
+
+def _transpose_checks(call: Call) -> None:
+    """What each framework refuses before it computes a transposed conv's shape."""
+    _check_channels(call)
+    rank = len(call.spatial)
+    filters, groups = call.number("filters"), call.number("groups")
+    stride, dilation = call.axes("stride"), call.axes("dilation")
+    output_padding = call.optional_axes("output_padding")
+    padding = call.padding()
+    labels = call.axis_labels()
+    if call.framework is Framework.KERAS:
+        if groups != 1:
+            raise call.fail(
+                f"keras Conv{rank}DTranspose has no groups (groups {groups}); use groups 1, "
+                "or --framework pytorch (ConvTranspose takes groups)"
+            )
+        if isinstance(padding, tuple):
+            raise call.fail(
+                f"keras Conv{rank}DTranspose takes padding valid or same, not "
+                f"{shown_axes([before for before, _ in padding])} zeros; in pytorch padding p "
+                f"removes p from each end of the output: in keras, use valid and then "
+                f"cropping{rank}d"
+            )
+        if max(stride) > 1 and max(dilation) > 1:
+            raise call.fail(
+                f"keras does not allow stride {join_axes(stride)} together with dilation "
+                f"{join_axes(dilation)} in one conv; use stride 1 or dilation 1 "
+                "(pytorch allows both)"
+            )
+        # Keras: "output_padding must be strictly less than strides for all dimensions".
+        for axis, (extra, step) in enumerate(zip(output_padding or stride, stride, strict=True)):
+            if output_padding is not None and extra >= step:
+                raise call.fail(
+                    f"output_padding {extra} on {labels[axis]} is not smaller than the stride "
+                    f"{step}; keras needs output_padding < stride: use {step - 1} or less"
+                )
+        return
+    if call.channels % groups or filters % groups:
+        what = (
+            f"the input's {call.channels} channels"
+            if call.channels % groups
+            else f"filters {filters}"
+        )
+        raise call.fail(
+            f"groups {groups} does not divide {what}; "
+            "use a groups value that divides both the input channels and filters"
+        )
+    if padding == "same":
+        raise call.fail(
+            "pytorch ConvTranspose takes padding as a number of zeros, not same" + _same_hint(call)
+        )
+    # ATen: "output padding must be smaller than either stride or dilation", axis by axis.
+    for axis, (extra, step, gap) in enumerate(
+        zip(output_padding or stride, stride, dilation, strict=True)
+    ):
+        if output_padding is not None and extra >= step and extra >= gap:
+            raise call.fail(
+                f"output_padding {extra} on {labels[axis]} is not smaller than the stride "
+                f"{step} or the dilation {gap}; pytorch needs output_padding smaller than "
+                f"either: use {max(step, gap) - 1} or less"
+            )
+
+
+def _same_hint(call: Call) -> str:
+    """The padding and output_padding that give PyTorch keras' ``same`` size, in * stride."""
+    kernel, stride, dilation = call.axes("kernel"), call.axes("stride"), call.axes("dilation")
+    pads: list[int] = []
+    extras: list[int] = []
+    for k, s, d in zip(kernel, stride, dilation, strict=True):
+        # (in-1)*s - 2p + d*(k-1) + op + 1 = in*s  <=>  2p - op = d*(k-1) + 1 - s
+        need = effective(k, d) - s
+        pad = max(-(-need // 2), 0)
+        extra = 2 * pad - need
+        if extra >= s and extra >= d:
+            return "; for an output of input * stride use --framework keras"
+        pads.append(pad)
+        extras.append(extra)
+    return (
+        f"; for an output of input * stride use padding {shown_axes(pads)} and output_padding "
+        f"{shown_axes(extras)}"
+    )
+
+
+def transpose_shape(call: Call) -> Geometry:
+    _transpose_checks(call)
+    kernel, stride, dilation = call.axes("kernel"), call.axes("stride"), call.axes("dilation")
+    output_padding = call.optional_axes("output_padding")
+    sizes = tuple(
+        _transpose_axis(
+            call,
+            axis,
+            kernel[axis],
+            stride[axis],
+            dilation[axis],
+            None if output_padding is None else output_padding[axis],
+        )
+        for axis in range(len(kernel))
+    )
+    return Geometry(call.shape(sizes, call.number("filters")))
+
+
+def _transpose_axis(
+    call: Call, axis: int, kernel: int, stride: int, dilation: int, extra: int | None
+) -> int:
+    """The output size on one axis, with the working."""
+    size, label = call.spatial[axis], call.axis_labels()[axis]
+    span = effective(kernel, dilation)
+    padding = call.padding()
+    span_text = f"{dilation}*({kernel}-1) + 1"
+    if call.framework is Framework.PYTORCH:
+        # "valid" is no padding; "same" was refused by the checks.
+        before, after = padding[axis] if isinstance(padding, tuple) else (0, 0)
+        extra = extra or 0
+        out = (size - 1) * stride - (before + after) + dilation * (kernel - 1) + extra + 1
+        working = (
+            f"({size}-1)*{stride} - {before + after} + {dilation}*({kernel}-1) + {extra} + 1 "
+            f"= {out}"
+        )
+    elif padding == "valid":
+        # keras: output_padding, when unset, makes the output (in-1)*stride + max(k_eff, stride)
+        unset = extra is None
+        extra = max(span, stride) - span if extra is None else extra
+        out = (size - 1) * stride + span + extra
+        working = f"valid: ({size}-1)*{stride} + ({span_text}) + {extra} = {out}" + (
+            f" (output_padding unset: max({span}, {stride}) - {span})" if unset else ""
+        )
+    elif extra is None:
+        out = size * stride
+        working = f"same: {size}*{stride} = {out}"
+    else:
+        # keras same with output_padding: (in-1)*stride + k_eff % 2 + output_padding
+        out = (size - 1) * stride + span % 2 + extra
+        working = f"same: ({size}-1)*{stride} + ({span_text}) % 2 + {extra} = {out}"
+    if call.notes is not None:
+        call.note(f"{label}: {working}")
+    if out < 1:
+        raise call.fail(
+            f"the output on {label} would be {out} ({working}); "
+            "use less padding, a larger kernel or output_padding, or a larger input"
+        )
+    return out
+
+
+def transpose_weights(call: Call, geometry: Geometry) -> Weights:
+    # PyTorch's weight is (in_channels, filters/groups, kernel...); Keras' is kernel +
+    # (filters, in_channels): the same count, kvol * in/groups * filters.
+    kernel = call.axes("kernel")
+    filters, groups, bias = call.number("filters"), call.number("groups"), call.flag("bias")
+    total = math.prod(kernel) * (call.channels // groups) * filters + (filters if bias else 0)
+    if call.notes is not None:
+        call.note(
+            f"params: {taps(kernel)}*{call.channels}/{groups}*{filters}"
+            + (f" + {filters}" if bias else " (no bias)")
+            + f" = {total:,}"
+        )
+    return Weights(trainable=total)
+
+
+def transpose_macs(call: Call, geometry: Geometry) -> int:
+    # Every input element is multiplied into filters/groups kernels of kvol taps.
+    kernel = call.axes("kernel")
+    filters, groups = call.number("filters"), call.number("groups")
+    macs = math.prod(call.input) * (filters // groups) * math.prod(kernel)
+    if call.notes is not None:
+        call.note(
+            f"MACs: {'*'.join(map(str, call.input))} inputs * {filters}/{groups} filters * "
+            f"{taps(kernel)} taps = {macs:,}"
+        )
+    return macs
+
+
+def _transpose_kind(rank: int) -> LayerKind:
+    return LayerKind(
+        name=f"conv{rank}d_transpose",
+        summary=f"transposed convolution over {rank} spatial {_AXES[rank]}, growing the input "
+        f"(Keras Conv{rank}DTranspose, PyTorch ConvTranspose{rank}d)",
+        params=(
+            FILTERS,
+            KERNEL,
+            STRIDE,
+            Param(
+                "padding",
+                PaddingValue(("valid", "same")),
+                "valid",
+                "valid, same (keras), or zeros removed per side (pytorch): 1 or one per axis",
+            ),
+            Param(
+                "output_padding",
+                PerAxis(minimum=0),
+                None,
+                "extra size at the end of each axis; keras: below the stride, pytorch: below "
+                "the stride or the dilation",
+            ),
+            DILATION,
+            Param(
+                "groups",
+                WholeNumber(),
+                1,
+                "channel groups (pytorch); must divide input channels and filters",
+            ),
+            BIAS_PARAM,
+            ACTIVATION_PARAM,
+            IN_CHANNELS_PARAM,
+        ),
+        positional=("filters", "kernel", "stride"),
+        aliases=(
+            f"Conv{rank}DTranspose",
+            f"Convolution{rank}DTranspose",
+            f"ConvTranspose{rank}d",
+            f"ConvTranspose{rank}D",
+            f"deconv{rank}d",
+        )
+        + (("deconv", "conv_transpose") if rank == 2 else ()),
+        rank=rank,
+        shape=transpose_shape,
+        weights=transpose_weights,
+        macs=transpose_macs,
+        receptive=Receptive.WHOLE,
+    )
+
+
+TRANSPOSE_KINDS: tuple[LayerKind, ...] = tuple(_transpose_kind(rank) for rank in (1, 2, 3))
