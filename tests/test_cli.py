@@ -526,7 +526,7 @@ def test_negative_size() -> None:
 
 @pytest.mark.parametrize("size", ["-28", "-10"])
 def test_negative_size_names_the_value_given(size: str) -> None:
-    # BUG: the parser reads -28 as the short options -2 -8, and the message says "not -2"
+    # the parser reads -28 as the short options -2 -8; the message once said "not -2"
     outcome = invoke("conv", "28", size, "1", "--filters", "32", "--kernel", "3")
     assert_error(outcome)
     assert re.search(rf"(?<![\d-]){size}(?!\d)", outcome.stderr), outcome.stderr
@@ -594,10 +594,11 @@ def test_directory(tmp_path: Path) -> None:
 
 
 def test_empty_path_is_not_called_a_directory() -> None:
-    # BUG: Path("") is the current directory, so the message reads "Error:  is a directory"
-    outcome = invoke("model", "")
-    assert_error(outcome)
-    assert "directory" not in outcome.stderr, outcome.stderr
+    # Path("") is the current directory: the message once read "Error:  is a directory"
+    assert_error(
+        invoke("model", ""),
+        "the model file name is empty; give a YAML file, '-' for standard input, or zoo:NAME",
+    )
 
 
 def test_empty_file(tmp_path: Path) -> None:
@@ -684,6 +685,13 @@ def test_a_list_instead_of_a_mapping(tmp_path: Path) -> None:
         invoke("model", str(path)),
         "a model is a mapping with at least 'input' and 'layers', not a list; "
         "`convcalc zoo show mnist_cnn` prints an example",
+    )
+
+
+def test_empty_layers() -> None:
+    assert_error(
+        invoke("model", "-", input="input: [28, 28, 1]\nlayers: []\n"),
+        "'layers' must be a non-empty list of layers, not an empty list",
     )
 
 
