@@ -8,8 +8,10 @@ returns a :class:`Report`.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 
+from ._catalogue import find_kind
 from ._errors import ShapeError
 from ._kind import Call, Geometry, Receptive, Shape, Weights
 from ._report import Field, LayerRow, Report, Totals
@@ -230,13 +232,15 @@ def _data(rank: int, settings: Settings) -> str:
 
 
 def _rank_fix(name: str, wanted: int, rank: int) -> str:
+    """How to fix a kind meeting data of another rank: its sibling for that rank, if any."""
+    axes = "axis" if wanted == 1 else "axes"
+    reshape = f"give the input {wanted} spatial {axes}"
     if rank == 0:
-        return "give the input its spatial axes and channels, or use dense"
-    base = name.rstrip("0123456789d") if name[-2:-1].isdigit() else name
-    if base != name:
-        axes = "axis" if wanted == 1 else "axes"
-        return f"use {base}{rank}d, or give the input {wanted} spatial {axes}"
-    return "check the input shape"
+        return f"{reshape} and channels (a reshape layer does that), or use dense"
+    sibling = re.sub(rf"{wanted}d(?=$|_)", f"{rank}d", name, count=1)
+    if sibling != name and find_kind(sibling) is not None:
+        return f"use {sibling}, or {reshape}"
+    return reshape
 
 
 def _next_field(
@@ -256,10 +260,12 @@ def _next_field(
         jumps[axis] = jump * window.stride
         if call.notes is not None:
             label = call.axis_labels()[axis]
+            pad = window.pad_before  # negative after cropping: "+ 2", not "- -2"
+            shift = f"- {pad}" if pad >= 0 else f"+ {-pad}"
             call.note(
                 f"RF {label}: size {size} + ({window.kernel}-1)*{jump} = {sizes[axis]}; "
                 f"jump {jump}*{window.stride} = {jumps[axis]}; start {start:g} + "
-                f"(({window.kernel}-1)/2 - {window.pad_before})*{jump} = {starts[axis]:g}"
+                f"(({window.kernel}-1)/2 {shift})*{jump} = {starts[axis]:g}"
             )
     return Field(tuple(sizes), tuple(jumps), tuple(starts))
 
