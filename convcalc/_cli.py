@@ -22,10 +22,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from typer.core import TyperGroup
 
-try:  # typer 0.2x vendors click; older typers depend on it
-    from typer._click import exceptions as _click_errors
-except ImportError:  # pragma: no cover
-    from click import exceptions as _click_errors  # type: ignore[no-redef]
+from typer._click import exceptions as _click_errors  # typer 0.26+ vendors click
 
 from . import __version__
 from ._catalogue import find_kind
