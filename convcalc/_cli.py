@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from typing import Annotated, Any, NoReturn
 
 import typer
-from typer.core import TyperGroup
-
 from typer._click import exceptions as _click_errors  # typer 0.26+ vendors click
+from typer.core import TyperGroup
 
 from . import __version__
 from ._catalogue import find_kind
