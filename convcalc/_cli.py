@@ -8,16 +8,16 @@ code 2 in exactly one place, :meth:`ConvCalcGroup.main`. Heavy modules (yaml, ri
 only by the commands that need them, so ``conv --format json`` and completion start fast.
 """
 
-from __future__ import annotations
 
+# No `from __future__ import annotations` here: typer reads every command's annotations, and
+# string annotations would be compiled and evaluated for each parameter on every run.
 import enum
 import functools
 import inspect
 import os
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NamedTuple, NoReturn
 
 import typer
 from typer._click import exceptions as _click_errors  # typer 0.26+ vendors click
@@ -123,8 +123,7 @@ def _root(
 # -- the options every computing command takes, declared once -------------------------------
 
 
-@dataclass(frozen=True)
-class Common:
+class Common(NamedTuple):
     """Values of the shared options; None where the user did not give one."""
 
     framework: Framework | None = None

@@ -11,7 +11,7 @@ spending memory on it.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ._catalogue import find_kind, spellings
 from ._errors import SpecError, did_you_mean
@@ -38,8 +38,7 @@ CONSTRUCTS = ("residual", "branches", "repeat")
 _ITEM_KEYS = ("name", "trainable")
 
 
-@dataclass(frozen=True)
-class BlockDef:
+class BlockDef(NamedTuple):
     """A named, parameterised sub-network from the model's ``blocks``."""
 
     name: str

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from ._errors import ShapeError
 from ._settings import Framework, Layout, Settings
@@ -39,8 +39,7 @@ class Required:
 REQUIRED = Required()
 
 
-@dataclass(frozen=True)
-class SameAs:
+class SameAs(NamedTuple):
     """A default that copies another parameter's value (a pool's stride is its size)."""
 
     other: str
@@ -49,8 +48,7 @@ class SameAs:
         return f"= {self.other}"
 
 
-@dataclass(frozen=True)
-class Param:
+class Param(NamedTuple):
     """One parameter of a layer kind."""
 
     name: str
@@ -93,8 +91,7 @@ class Receptive(enum.Enum):
     """Each output may see the whole input from here on (flatten, dense)."""
 
 
-@dataclass(frozen=True)
-class Window:
+class Window(NamedTuple):
     """One spatial axis of a sliding window, as the receptive field sees it."""
 
     kernel: int
@@ -104,16 +101,14 @@ class Window:
     """Zeros added before the first element (top or left)."""
 
 
-@dataclass(frozen=True)
-class Geometry:
+class Geometry(NamedTuple):
     """What a shape rule finds: the output shape, and the windows for the receptive field."""
 
     output: Shape
     windows: tuple[Window, ...] = ()
 
 
-@dataclass(frozen=True)
-class Weights:
+class Weights(NamedTuple):
     """What a parameter rule counts."""
 
     trainable: int = 0
@@ -227,8 +222,7 @@ WeightRule = Callable[[Call, Geometry], Weights]
 MacRule = Callable[[Call, Geometry], int]
 
 
-@dataclass(frozen=True)
-class LayerKind:
+class LayerKind(NamedTuple):
     """One entry of the catalogue: everything convcalc knows about a type of layer."""
 
     name: str

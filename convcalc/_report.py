@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from ._kind import Shape
 from ._settings import Settings
 
 
-@dataclass(frozen=True)
-class Field:
+class Field(NamedTuple):
     """The receptive field of one output position, per spatial axis."""
 
     size: tuple[int, ...]
@@ -77,8 +77,7 @@ class LayerRow:
         return row
 
 
-@dataclass(frozen=True)
-class Totals:
+class Totals(NamedTuple):
     """Sums over the whole model."""
 
     params: int

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
 class Framework(str, enum.Enum):
@@ -59,8 +59,7 @@ DEFAULT_LAYOUT = {Framework.KERAS: Layout.HWC, Framework.PYTORCH: Layout.CHW}
 """Each framework's own default axis order."""
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(NamedTuple):
     """The model-wide choices every layer rule may consult."""
 
     framework: Framework = Framework.KERAS

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 Padding = str | tuple[tuple[int, int], ...]
 """A normalised padding: a mode (``valid``, ``same``, ``causal``) or (before, after) per axis."""
@@ -72,8 +72,7 @@ def _pieces(raw: object) -> list[object]:
     return [raw]
 
 
-@dataclass(frozen=True)
-class WholeNumber:
+class WholeNumber(NamedTuple):
     """An integer no smaller than ``minimum``."""
 
     minimum: int = 1
@@ -89,8 +88,7 @@ class WholeNumber:
         return value
 
 
-@dataclass(frozen=True)
-class PerAxis:
+class PerAxis(NamedTuple):
     """Integers, one per spatial axis, written once for all axes (``3``) or per axis (``3x5``)."""
 
     minimum: int = 1
@@ -123,8 +121,7 @@ class PerAxis:
         return values
 
 
-@dataclass(frozen=True)
-class PaddingValue:
+class PaddingValue(NamedTuple):
     """``valid``, ``same`` (and ``causal`` where allowed), or zeros per side: ``1`` or ``1x2``."""
 
     modes: tuple[str, ...] = ("valid", "same")
@@ -166,8 +163,7 @@ class PaddingValue:
         return tuple(axes)
 
 
-@dataclass(frozen=True)
-class Margins:
+class Margins(NamedTuple):
     """Amounts added or removed at both ends of each spatial axis: zero-padding and cropping.
 
     ``1`` is one on every side; ``1x2`` (or ``[1, 2]``) is one per axis, the same at both ends;
@@ -223,8 +219,7 @@ _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
 
 
-@dataclass(frozen=True)
-class Flag:
+class Flag(NamedTuple):
     """true or false (also yes/no, on/off, 1/0)."""
 
     @property
@@ -241,8 +236,7 @@ class Flag:
         raise Invalid(f"must be {self.describe}")
 
 
-@dataclass(frozen=True)
-class Fraction:
+class Fraction(NamedTuple):
     """A number from 0 to 1."""
 
     @property
@@ -261,8 +255,7 @@ class Fraction:
         return value
 
 
-@dataclass(frozen=True)
-class Choice:
+class Choice(NamedTuple):
     """One name from a fixed list (compared case-insensitively, ``_`` ignored), with aliases."""
 
     names: tuple[str, ...]
@@ -286,8 +279,7 @@ class Choice:
         raise Invalid(f"must be {self.describe}{did_you_mean(raw, self.names)}")
 
 
-@dataclass(frozen=True)
-class Shape:
+class Shape(NamedTuple):
     """A tensor shape without the batch: positive integers, as a list or ``28x28x1``."""
 
     allow_infer: bool = False
