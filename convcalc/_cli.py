@@ -8,7 +8,6 @@ code 2 in exactly one place, :meth:`ConvCalcGroup.main`. Heavy modules (yaml, ri
 only by the commands that need them, so ``conv --format json`` and completion start fast.
 """
 
-
 # No `from __future__ import annotations` here: typer reads every command's annotations, and
 # string annotations would be compiled and evaluated for each parameter on every run.
 import enum
@@ -66,7 +65,10 @@ class ConvCalcGroup(TyperGroup):
                 typed = next(
                     (a for a in given if a.startswith(problem.option_name)), problem.option_name
                 )
-                _fail(f"sizes must be positive integers, not {typed}")
+                _fail(
+                    f"SHAPE sizes must be positive integers, not {typed}; give the shape "
+                    "without the batch, e.g. 28 28 1"
+                )
             command = problem.ctx.command_path if problem.ctx else "convcalc"
             _fail(problem.format_message(), f"(see '{command} --help')")
         except _click_errors.UsageError as problem:

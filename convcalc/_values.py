@@ -307,8 +307,10 @@ def parse_shape(raw: object, what: str = "input", shown: str | None = None) -> t
     from ._errors import SpecError
 
     shown = show(raw) if shown is None else shown
-    if raw is None or raw == [] or raw == "":
+    if raw is None:
         raise SpecError(f"{what} is missing: give the shape without batch, e.g. [28, 28, 1]")
+    if raw == [] or raw == "":
+        raise SpecError(f"{what} is empty: give the shape without batch, e.g. [28, 28, 1]")
     try:
         shape = Shape().parse(raw, 0)
     except Invalid:

@@ -9,6 +9,7 @@ files and unreadable paths all become InputError.
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 from typing import Any
@@ -71,7 +72,7 @@ def parse_yaml(text: str, where: str) -> Any:
     """The document in ``text``, loaded safely; InputError with line and column when broken."""
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = _loader()
     try:
         aliases = _scan(yaml, text, loader, where)
         document = yaml.load(text, Loader=loader)
@@ -82,6 +83,43 @@ def parse_yaml(text: str, where: str) -> Any:
     if aliases:
         _walk_budget(document, where)
     return document
+
+
+@functools.cache
+def _loader() -> Any:
+    """The safe loader (libyaml's C one when present), refusing a key given twice.
+
+    PyYAML keeps the last of two equal keys without a word; in a model file that would
+    silently drop a whole 'layers' list or a parameter, so it is an error here.
+    """
+    import yaml
+
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class Loader(base):  # type: ignore[misc, valid-type]
+        pass
+
+    def mapping(loader: Any, node: Any) -> Any:
+        seen: dict[object, Any] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *base`, resolved by PyYAML
+                continue
+            key = loader.construct_object(key_node)
+            try:
+                first = seen.setdefault(key, key_node.start_mark)
+            except TypeError:  # an unhashable key: PyYAML reports it
+                continue
+            if first is not key_node.start_mark:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"the key '{key}' is given twice (first on line {first.line + 1}); keep one",
+                    key_node.start_mark,
+                )
+        return (yield from yaml.constructor.SafeConstructor.construct_yaml_map(loader, node))
+
+    Loader.add_constructor("tag:yaml.org,2002:map", mapping)
+    return Loader
 
 
 def _scan(yaml: Any, text: str, loader: Any, where: str) -> bool:
@@ -135,8 +173,15 @@ def _located(problem: Any, where: str) -> str:
             f"{place}: the tag {tag} is not allowed; model files are read with a safe "
             "loader that builds only plain values (mappings, lists, numbers, text)"
         )
-    context = f" ({problem.context})" if problem.context else ""
-    return f"{place}: {what}{context}; check the YAML syntax there"
+    context = f" ({problem.context}" if problem.context else ""
+    start = problem.context_mark
+    # For a flow collection the start is the unclosed bracket: worth pointing at.
+    flow = "flow" in (problem.context or "")
+    if flow and start is not None and mark is not None and start.line != mark.line:
+        context += f" that starts on line {start.line + 1}, column {start.column + 1}"
+    context += ")" if context else ""
+    advice = "" if "given twice" in what else "; check the YAML syntax there"
+    return f"{place}: {what}{context}{advice}"
 
 
 def read_model_source(source: str) -> object:
