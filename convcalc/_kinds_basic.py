@@ -17,7 +17,7 @@ from ._kind import (
     same_shape,
 )
 from ._settings import Framework
-from ._values import Flag, Fraction, WholeNumber, count, show_shape
+from ._values import Flag, Fraction, Integer, Real, WholeNumber, count, show_shape
 from ._vocab import ACTIVATION, ACTIVATION_PARAM, BIAS_PARAM
 
 # -- dense ----------------------------------------------------------------------------------
@@ -230,15 +230,64 @@ _ACTIVATION_CLASS_NAMES = {
 layer type that name is PyTorch's Linear, which is dense."""
 
 
+_INPLACE = Param("inplace", Flag(), False, "pytorch: overwrite the input (no effect on counts)")
+_AXIS = Param(
+    "axis", Integer(), -1, "the axis it normalises over, counting the batch as 0", ("dim",)
+)
+_ACTIVATION_SETTINGS: dict[str, tuple[Param, ...]] = {
+    "relu": (
+        Param("max_value", Real(), None, "keras: upper bound (ReLU6 is max_value 6)"),
+        Param("negative_slope", Real(), None, "keras: slope below the threshold"),
+        Param("threshold", Real(), None, "keras: where the slope changes"),
+    ),
+    "leaky_relu": (
+        Param(
+            "negative_slope",
+            Real(),
+            None,
+            "slope below 0 (pytorch default 0.01, keras 0.3)",
+            ("alpha",),
+        ),
+    ),
+    "elu": (Param("alpha", Real(), None, "scale of the negative part"),),
+    "celu": (Param("alpha", Real(), None, "scale of the negative part"),),
+    "softmax": (_AXIS,),
+    "log_softmax": (_AXIS,),
+    "hard_tanh": (
+        Param("min_val", Real(), None, "lower bound"),
+        Param("max_val", Real(), None, "upper bound"),
+    ),
+    "softplus": (
+        Param("beta", Real(), None, "sharpness"),
+        Param("threshold", Real(), None, "where it becomes linear"),
+    ),
+}
+"""Settings each framework's activation class takes: none changes a shape or a count, so
+they are accepted (a model copied from code keeps them) and checked only for type."""
+
+
+def _activation_shape(call: Call) -> Geometry:
+    axis = call.values.get("axis")
+    if isinstance(axis, int):
+        rank = len(call.input) + 1  # the frameworks count the batch axis
+        if not -rank <= axis < rank:
+            raise call.fail(
+                f"axis {axis} is out of range for its input {show_shape(call.input)}, which "
+                f"with the batch has {rank} axes; use -1 for the last axis"
+            )
+    return Geometry(call.input)
+
+
 def _activation_layer(function: str) -> LayerKind:
+    settings = _ACTIVATION_SETTINGS.get(function, ())
     return LayerKind(
         name=function,
         summary=f"the {function} activation as a layer of its own: no shape change, no parameters",
-        params=(),
-        positional=(),
+        params=(*settings, _INPLACE),
+        positional=tuple(param.name for param in settings[:1]),
         aliases=_ACTIVATION_CLASS_NAMES[function],
         rank=None,
-        shape=same_shape,
+        shape=_activation_shape,
         weights=no_weights,
         macs=no_macs,
         receptive=Receptive.POINTWISE,

@@ -339,3 +339,33 @@ def show_shape(shape: Sequence[int]) -> str:
 def count(number: int, noun: str) -> str:
     """``1 channel``, ``3 channels``."""
     return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
+class Real(NamedTuple):
+    """Any number (a slope, a bound): shape-neutral settings copied from a framework call."""
+
+    @property
+    def describe(self) -> str:
+        return "a number"
+
+    def parse(self, raw: object, rank: int) -> float:
+        if isinstance(raw, bool):
+            raise Invalid(f"must be {self.describe}")
+        try:
+            return float(raw) if isinstance(raw, (int, float, str)) else float("nan")
+        except ValueError:
+            raise Invalid(f"must be {self.describe}") from None
+
+
+class Integer(NamedTuple):
+    """A whole number that may be negative, such as an axis counted from the end."""
+
+    @property
+    def describe(self) -> str:
+        return "an integer (negative counts from the end)"
+
+    def parse(self, raw: object, rank: int) -> int:
+        try:
+            return _whole(raw)
+        except Invalid:
+            raise Invalid(f"must be {self.describe}") from None
