@@ -64,7 +64,7 @@ def _run_nodes(
     """Run a sequence of nodes; (output shape, receptive field, what produced the output)."""
     for node in nodes:
         if isinstance(node, LayerSpec):
-            row = apply(node, node.index, shape, field, settings, node.depth, memo)
+            row = apply(node, node.row, shape, field, settings, node.depth, memo)
         else:
             outcomes = [
                 _run_nodes(path, shape, field, producer, settings, rows, memo)
@@ -92,7 +92,7 @@ def merge(
             for label, (shape, _, source) in zip(node.labels, outcomes, strict=True)
         )
         raise ShapeError(
-            f"layer {node.index} ({name}): {node.construct} '{node.name}' cannot {node.merge} "
+            f"layer {node.row} ({name}): {node.construct} '{node.name}' cannot {node.merge} "
             f"its paths: {described}. {_MERGE_NEEDS[node.merge]}"
         )
     fields = [field for _, field, _ in outcomes]
@@ -102,7 +102,7 @@ def merge(
         joined = sign.join(show_shape(s) for s in shapes)
         explain = (f"{node.merge}: {joined} -> {show_shape(output)}",)
     return LayerRow(
-        index=node.index,
+        index=node.row,
         name=name,
         type=node.merge,
         input_shape=shapes[0],

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
 from ._errors import ShapeError
@@ -117,12 +116,11 @@ class Weights(NamedTuple):
     """Elements held outside the parameters but stored with them (PyTorch's running statistics)."""
 
 
-@dataclass(frozen=True)
-class Call:
+class Call(NamedTuple):
     """One layer applied to one input: what every rule of a kind receives."""
 
     kind: LayerKind
-    index: int
+    row: int
     """Position in the report, from 1."""
     name: str
     values: Mapping[str, object]
@@ -131,7 +129,7 @@ class Call:
     """Which parameters the user wrote (the others are defaults)."""
     input: Shape
     settings: Settings
-    notes: list[str] | None = field(default=None, compare=False)
+    notes: list[str] | None = None
     """Where rules write their working when ``--explain`` asks for it; None when it does not."""
 
     # -- typed access to parameter values ---------------------------------------------------
@@ -205,7 +203,7 @@ class Call:
     @property
     def where(self) -> str:
         """How messages name this layer: ``layer 2 (conv2d_1)``."""
-        return f"layer {self.index} ({self.name})"
+        return f"layer {self.row} ({self.name})"
 
     def fail(self, message: str) -> ShapeError:
         """An error about this layer, ready to raise."""

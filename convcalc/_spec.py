@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TypeVar
+from types import MappingProxyType
+from typing import NamedTuple, TypeVar
 
 from ._catalogue import find_kind, find_param
 from ._errors import SpecError, did_you_mean
@@ -19,8 +19,7 @@ from ._settings import DEFAULT_LAYOUT, DType, Framework, Layout, OutputFormat, S
 from ._values import Choice, Flag, Invalid, WholeNumber, parse_shape, show
 
 
-@dataclass(frozen=True)
-class LayerSpec:
+class LayerSpec(NamedTuple):
     """One layer as the user described it, with every value checked and normalised."""
 
     kind: LayerKind
@@ -31,14 +30,13 @@ class LayerSpec:
     given: frozenset[str]
     """Parameters the user wrote."""
     trainable: bool = True
-    index: int = 0
+    row: int = 0
     """Its row in the report, in execution order, from 1."""
     depth: int = 0
     """Nesting level: 0 at the top."""
 
 
-@dataclass(frozen=True)
-class MergeSpec:
+class MergeSpec(NamedTuple):
     """A ``residual`` or ``branches`` construct: paths from one input, then one merge."""
 
     construct: str
@@ -50,7 +48,7 @@ class MergeSpec:
     paths: tuple[tuple[Node, ...], ...]
     labels: tuple[str, ...]
     """How messages name each path: ``layers``, ``shortcut``, ``path 1``, ..."""
-    index: int
+    row: int
     """The merge row's number."""
     depth: int
     """Depth of the merge row (that of the construct's own layers)."""
@@ -59,8 +57,7 @@ class MergeSpec:
 Node = LayerSpec | MergeSpec
 
 
-@dataclass(frozen=True)
-class ModelSpec:
+class ModelSpec(NamedTuple):
     """A whole model description, checked."""
 
     name: str | None
@@ -69,7 +66,7 @@ class ModelSpec:
     layers: tuple[Node, ...]
     format: OutputFormat | None = None
     """The file's ``format`` key, if it has one; only the CLI acts on it."""
-    scopes: Mapping[str, str] = field(default_factory=dict)
+    scopes: Mapping[str, str] = MappingProxyType({})
     """Dotted path of every block use and construct -> its type, for folding rows by depth."""
 
 

@@ -7,13 +7,24 @@ function here with a side effect). rich is imported only when a table is asked f
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .._report import Report
 from .._settings import OutputFormat
-from ._table import print_table, render_table, table_renderable
+
+if TYPE_CHECKING:
+    from ._table import print_table, table_renderable
 
 __all__ = ["print_table", "render", "table_renderable"]
+
+
+def __getattr__(name: str) -> Any:
+    # The table helpers load on first use, so JSON, Markdown and CSV never import them.
+    if name in ("print_table", "table_renderable"):
+        from . import _table
+
+        return getattr(_table, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def assert_never(value: NoReturn) -> NoReturn:
@@ -27,6 +38,8 @@ def assert_never(value: NoReturn) -> NoReturn:
 def render(report: Report, fmt: OutputFormat, *, color: bool = False) -> str:
     """The report as text in ``fmt``; ``color`` only affects the table (ANSI codes or none)."""
     if fmt is OutputFormat.TABLE:
+        from ._table import render_table
+
         return render_table(report, color=color)
     # Each format's module is imported when asked for: start-up pays only for the one used.
     elif fmt is OutputFormat.JSON:
