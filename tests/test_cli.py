@@ -416,9 +416,12 @@ def test_version() -> None:
 
 
 def _commands(command: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
+    # Through click's own API: a group may build its commands only when asked for them.
     found = [(path, command)]
-    for name, sub in sorted(getattr(command, "commands", {}).items()):
-        found += _commands(sub, (*path, name))
+    if hasattr(command, "list_commands"):
+        context = typer.Context(command)
+        for name in sorted(command.list_commands(context)):
+            found += _commands(command.get_command(context, name), (*path, name))
     return found
 
 
