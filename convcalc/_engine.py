@@ -12,11 +12,11 @@ import re
 from collections.abc import Mapping, Sequence
 
 from ._catalogue import find_kind
-from ._errors import ShapeError
+from ._errors import ShapeError, SpecError
 from ._kind import Call, Geometry, Receptive, Shape, Weights
 from ._report import Field, LayerRow, Report, Totals
 from ._settings import Layout, Settings
-from ._spec import LayerSpec, MergeSpec, ModelSpec, Node, read_model
+from ._spec import LayerSpec, MergeSpec, ModelSpec, Node, read_model, too_deep
 from ._values import show_shape
 
 _DATA_KINDS = {
@@ -38,9 +38,12 @@ def run(model: ModelSpec) -> Report:
     rows: list[LayerRow] = []
     memo: Memo = {}
     start = _initial_field(model.input)
-    shape, _, _ = _run_nodes(
-        model.layers, model.input, start, "the model's input", settings, rows, memo
-    )
+    try:
+        shape, _, _ = _run_nodes(
+            model.layers, model.input, start, "the model's input", settings, rows, memo
+        )
+    except RecursionError:
+        raise SpecError(too_deep) from None
     return Report(
         model.name,
         settings,

@@ -29,7 +29,10 @@ def evaluate(text: str, env: Mapping[str, object]) -> object:
     lone = re.fullmatch(r"\$([A-Za-z_][A-Za-z0-9_]*)", stripped)
     if lone:
         return _lookup(lone.group(1), env)
-    return _Parser(stripped, env).parse()
+    try:
+        return _Parser(stripped, env).parse()
+    except RecursionError:
+        raise ExprError(f"'{stripped[:40]}...' nests too deeply to evaluate") from None
 
 
 def _lookup(name: str, env: Mapping[str, object]) -> object:

@@ -18,6 +18,7 @@ from ._errors import SpecError, did_you_mean
 from ._expr import ExprError, evaluate, has_reference
 from ._kind import REQUIRED
 from ._spec import (
+    LAYER_KEYS,
     Checked,
     MergeSpec,
     Node,
@@ -28,6 +29,9 @@ from ._spec import (
 )
 from ._values import Choice, Flag, Invalid, WholeNumber, normalize_name, show
 
+MAX_NESTING = 64
+"""Blocks within blocks, constructs within constructs: deeper than any real network."""
+
 MAX_ROWS = 1_000_000
 """More reported rows than any real network has; a bigger expansion is a mistake."""
 
@@ -35,7 +39,6 @@ MERGES = Choice(
     ("concat", "add", "multiply"), (("sum", "add"), ("mul", "multiply"), ("concatenate", "concat"))
 )
 CONSTRUCTS = ("residual", "branches", "repeat")
-_ITEM_KEYS = ("name", "trainable")
 
 
 class BlockDef(NamedTuple):
@@ -93,6 +96,11 @@ def _block_params(raw: object, where: str) -> tuple[tuple[str, object], ...]:
             "{filters: 64, stride: 1} (null for a parameter without a default)"
         )
     for key, _ in pairs:
+        if key in LAYER_KEYS:
+            raise SpecError(
+                f"{where}: a parameter cannot be called '{key}': every use of a block takes "
+                f"{key} for itself; choose another name"
+            )
         if not key.isidentifier():
             raise SpecError(f"{where}: parameter {show(key)} must be a word, used as ${key}")
     return tuple(pairs)
@@ -115,6 +123,23 @@ def substitute(value: object, env: Mapping[str, object], where: str) -> object:
         items = [substitute(v, env, where) for v in value]
         return value if all(a is b for a, b in zip(items, value, strict=True)) else items
     return value
+
+
+def _layer_keys_apart(
+    body: object, extra: Mapping[str, object], where: str
+) -> tuple[object, Mapping[str, object]]:
+    """A block use's or construct's own ``name`` and ``trainable``, wherever they were written:
+    beside the type (``{basic: {...}, name: b1}``) or among its arguments (``basic: {name: b1,
+    ...}``, ``{type: basic, name: b1, ...}``)."""
+    if not isinstance(body, Mapping) or not any(key in body for key in LAYER_KEYS):
+        return body, extra
+    merged = dict(extra)
+    for key in LAYER_KEYS:
+        if key in body:
+            if key in merged:
+                raise SpecError(f"{where}: {key} is given twice; give it once")
+            merged[key] = body[key]
+    return {k: v for k, v in body.items() if k not in LAYER_KEYS}, merged
 
 
 class Reader:
@@ -173,6 +198,7 @@ class Reader:
             return 1
         type_name, body, _ = split_forms(item, where)
         key = normalize_name(type_name)
+        body, _ = _layer_keys_apart(body, {}, where)
         if key == "residual":
             layers, shortcut = self._residual_parts(body, where)
             return self.measure(layers, env, stack) + self.measure(shortcut, env, stack) + 1
@@ -180,8 +206,8 @@ class Reader:
             _, paths = self._branches_parts(body, where)
             return sum(self.measure(path, env, stack) for path in paths) + 1
         block = self.blocks.get(key)
-        if block is None or block.name in stack:
-            return 1
+        if block is None or block.name in stack or len(stack) > MAX_NESTING:
+            return 1  # reading reports it
         inner = self._bind(block, body, where)
         return self.measure(block.layers, inner, (*stack, block.name))
 
@@ -202,6 +228,11 @@ class Reader:
         self, item: object, scope: Scope, env: Mapping[str, object], stack: tuple[str, ...]
     ) -> Iterator[Node]:
         where = f"layer {self.rows + 1}"
+        if scope.depth > MAX_NESTING or len(stack) > MAX_NESTING:
+            raise SpecError(
+                f"{where}: blocks and constructs are nested more than {MAX_NESTING} deep "
+                f"(blocks in use: {' -> '.join(stack[:3])} ...); no network needs that"
+            )
         if isinstance(item, Mapping) and "repeat" in item:
             yield from self._repeat(item, scope, env, stack, where)
             return
@@ -217,6 +248,8 @@ class Reader:
         key = normalize_name(type_name)
         # A construct or block checks its `trainable` here; a leaf checks its own, with its name.
         grouping = key in ("residual", "branches") or key in self.blocks
+        if grouping:
+            body, extra = _layer_keys_apart(body, extra, where)
         trainable = self._trainable(extra, where) if grouping else True
         if key == "residual":
             yield self._residual(body, extra, scope, env, stack, where, trainable)
@@ -431,7 +464,7 @@ class Reader:
         """The block's parameters for one use: the arguments given, then the defaults."""
         names = [name for name, _ in block.params]
         if isinstance(body, Mapping):
-            given = {str(k): v for k, v in body.items() if k not in _ITEM_KEYS}
+            given = {str(k): v for k, v in body.items()}
         elif body is None:
             given = {}
         else:

@@ -250,6 +250,16 @@ def pool_shape(call: Call) -> Geometry:
                     f"{call.axis_labels()[axis]}; pytorch refuses it (pad should be at most "
                     f"half of kernel size): use padding {size // 2} or less"
                 )
+    if not keras and call.kind.name == "avgpool3d":
+        # PyTorch's avg_pool3d alone checks the unpadded input against the window
+        # (pool3d_shape_check with check_input_size), whatever the padding.
+        for axis, (length, size) in enumerate(zip(call.spatial, call.axes("size"), strict=True)):
+            if length < size:
+                raise call.fail(
+                    f"pool size {size} is larger than its input on {call.axis_labels()[axis]} "
+                    f"({length}); pytorch's AvgPool3d refuses that even with padding: use a "
+                    "smaller pool size or a larger input"
+                )
     return _windows(call, "pool size", same_fixes=keras, channels=call.channels)
 
 

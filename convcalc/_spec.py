@@ -70,6 +70,8 @@ class ModelSpec(NamedTuple):
     """Dotted path of every block use and construct -> its type, for folding rows by depth."""
 
 
+too_deep = "the model nests blocks or constructs too deeply to follow; flatten it"
+
 MODEL_KEYS = (
     "name",
     "input",
@@ -82,7 +84,8 @@ MODEL_KEYS = (
     "layers",
     "blocks",
 )
-LAYER_KEYS = ("type", "name", "trainable")
+LAYER_KEYS = ("name", "trainable")
+"""Keys every layer, block use and construct takes besides its own parameters."""
 
 _FRAMEWORK = Choice(
     tuple(f.value for f in Framework),
@@ -157,7 +160,10 @@ def read_model(spec: object) -> ModelSpec:
 
     shape = parse_shape(spec.get("input"))
     reader = Reader(read_blocks(spec.get("blocks")))
-    nodes = reader.read_model(layers)
+    try:
+        nodes = reader.read_model(layers)
+    except RecursionError:  # the reader's own limit stops real files long before this
+        raise SpecError(too_deep) from None
     return ModelSpec(name, shape, settings, tuple(nodes), output_format, reader.scopes)
 
 
@@ -296,7 +302,7 @@ def read_values(
     """Every parameter of ``kind``, checked and normalised, with defaults filled in."""
     raw: dict[str, tuple[str, object]] = {}
     for key, value in params.items():
-        if key in ("name", "trainable", "type"):
+        if key in LAYER_KEYS or key == "type":
             continue
         param = find_param(kind, str(key))
         if param is None:
@@ -369,7 +375,7 @@ def split_forms(item: object, where: str) -> tuple[str, object, Mapping[str, obj
         if not isinstance(type_name, str):
             raise SpecError(f"{where}: 'type' must be a layer type name, not {_what(type_name)}")
         return type_name.strip(), {k: v for k, v in item.items() if k != "type"}, {}
-    keys = [key for key in item if key not in ("name", "trainable")]
+    keys = [key for key in item if key not in LAYER_KEYS]
     types = [key for key in keys if isinstance(key, str) and find_kind(key) is not None]
     if len(keys) > 1 and len(types) == 1:
         stray = ", ".join(show(str(key)) for key in keys if key != types[0])
@@ -382,5 +388,5 @@ def split_forms(item: object, where: str) -> tuple[str, object, Mapping[str, obj
         raise SpecError(
             f"{where}: a layer mapping needs exactly one type key (or a 'type' key); found {shown}"
         )
-    extra = {str(k): v for k, v in item.items() if k in ("name", "trainable")}
+    extra = {str(k): v for k, v in item.items() if k in LAYER_KEYS}
     return keys[0].strip(), item[keys[0]], extra

@@ -32,13 +32,18 @@ def normalize_name(name: str) -> str:
 
 
 def show(raw: object) -> str:
-    """A raw value as the user would recognise it in a message."""
+    """A raw value as the user would recognise it in a message (long ones abbreviated)."""
+    text = _show(raw)
+    return text if len(text) <= 60 else text[:45] + "..." + text[-8:]
+
+
+def _show(raw: object) -> str:
     if isinstance(raw, str):
         return f"'{raw}'"
     if isinstance(raw, bool):
         return "true" if raw else "false"
     if isinstance(raw, (list, tuple)):
-        return "[" + ", ".join(show(item) for item in raw) + "]"
+        return "[" + ", ".join(_show(item) for item in raw) + "]"
     if raw is None:
         return "null"
     return str(raw)
@@ -47,19 +52,31 @@ def show(raw: object) -> str:
 _SPLIT = re.compile(r"\s*[xX,]\s*")
 
 
+LARGEST = 2**62
+"""No size, count or amount in a network comes near this; larger ones are typing mistakes (and
+products of them would overflow the memory figures' arithmetic)."""
+
+
 def _whole(raw: object) -> int:
     """One integer from an int or a decimal string; never a bool, a float or anything else."""
     if isinstance(raw, bool):
         raise Invalid("expected a whole number, not true/false")
+    value: int | None = None
     if isinstance(raw, int):
-        return raw
-    if isinstance(raw, float) and raw.is_integer():
-        return int(raw)
-    if isinstance(raw, str):
+        value = raw
+    elif isinstance(raw, float) and raw.is_integer():
+        value = int(raw)
+    elif isinstance(raw, str):
         text = raw.strip()
         if re.fullmatch(r"[+-]?\d+", text):
-            return int(text)
-    raise Invalid("expected a whole number")
+            if len(text) > 30:  # also keeps clear of Python's 4,300-digit limit on int()
+                raise Invalid("is far too large")
+            value = int(text)
+    if value is None:
+        raise Invalid("expected a whole number")
+    if abs(value) > LARGEST:
+        raise Invalid("is far too large")
+    return value
 
 
 def _pieces(raw: object) -> list[object]:
@@ -349,12 +366,15 @@ class Real(NamedTuple):
         return "a number"
 
     def parse(self, raw: object, rank: int) -> float:
-        if isinstance(raw, bool):
+        if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
             raise Invalid(f"must be {self.describe}")
         try:
-            return float(raw) if isinstance(raw, (int, float, str)) else float("nan")
-        except ValueError:
+            value = float(raw)
+        except (ValueError, OverflowError):
             raise Invalid(f"must be {self.describe}") from None
+        if value != value or value in (float("inf"), float("-inf")):
+            raise Invalid(f"must be {self.describe}")
+        return value
 
 
 class Integer(NamedTuple):

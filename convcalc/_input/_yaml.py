@@ -80,6 +80,10 @@ def parse_yaml(text: str, where: str) -> Any:
         raise InputError(_located(problem, where)) from None
     except yaml.YAMLError as problem:
         raise InputError(f"{where}: not valid YAML: {problem}") from None
+    except InputError:
+        raise
+    except ValueError as problem:  # e.g. Python's limit on the digits of an int
+        raise InputError(f"{where}: a value cannot be read ({problem})") from None
     if aliases:
         _walk_budget(document, where)
     return document
