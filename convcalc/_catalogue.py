@@ -45,11 +45,6 @@ def find_kind(name: str) -> LayerKind | None:
     return _BY_NAME.get(normalize_name(name))
 
 
-def type_names() -> list[str]:
-    """Canonical type names, for listings and completion."""
-    return [kind.name for kind in CATALOGUE]
-
-
 def spellings() -> list[str]:
     """Every name a type may be written as, for "did you mean" hints."""
     return [spelling for kind in CATALOGUE for spelling in (kind.name, *kind.aliases)]

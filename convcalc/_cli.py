@@ -328,7 +328,6 @@ ShapeArg = Annotated[
         show_default=False,
     ),
 ]
-StrOpt = Annotated[str | None, typer.Option(show_default=False)]
 
 
 # -- commands ---------------------------------------------------------------------------------
@@ -341,7 +340,7 @@ def conv(
     filters: Annotated[int, _param_option("conv2d", "filters")],
     kernel: Annotated[str, _param_option("conv2d", "kernel")],
     stride: Annotated[str | None, _param_option("conv2d", "stride")] = None,
-    padding: Annotated[str | None, _param_option("conv2d", "padding")] = None,
+    padding: Annotated[str | None, _param_option("conv1d", "padding")] = None,
     dilation: Annotated[str | None, _param_option("conv2d", "dilation")] = None,
     groups: Annotated[int | None, _param_option("conv2d", "groups")] = None,
     bias: Annotated[bool | None, _param_option("conv2d", "bias", "--bias/--no-bias")] = None,

@@ -106,21 +106,24 @@ def _block_params(raw: object, where: str) -> tuple[tuple[str, object], ...]:
     return tuple(pairs)
 
 
-def substitute(value: object, env: Mapping[str, object], where: str) -> object:
-    """``value`` with every ``$`` expression replaced; the same object when there is none."""
+def substitute(value: object, env: Mapping[str, object], where: str, key: str = "") -> object:
+    """``value`` with every ``$`` expression replaced; the same object when there is none.
+
+    ``key`` is the parameter the value belongs to, for messages."""
     if isinstance(value, str):
         if not has_reference(value):
             return value
         try:
             return evaluate(value, env)
         except ExprError as problem:
-            raise SpecError(f"{where}: {problem}") from None
+            named = f"{key} {show(value)}: " if key else ""
+            raise SpecError(f"{where}: {named}{problem}") from None
     if isinstance(value, Mapping):
-        changed = {k: substitute(v, env, where) for k, v in value.items()}
+        changed = {k: substitute(v, env, where, str(k)) for k, v in value.items()}
         same = all(changed[k] is v for k, v in value.items())
         return value if same else changed
     if isinstance(value, list):
-        items = [substitute(v, env, where) for v in value]
+        items = [substitute(v, env, where, key) for v in value]
         return value if all(a is b for a, b in zip(items, value, strict=True)) else items
     return value
 
@@ -151,12 +154,12 @@ class Reader:
         self.scopes: dict[str, str] = {}
         """Dotted path of every block use and construct -> its type."""
         self._checked: dict[int, tuple[object, Checked]] = {}
+        """Layer items already checked, by identity (the item is kept, so ids stay unique)."""
         self._forms: dict[
             tuple[int, int],
             tuple[object, object, tuple[object, str, object, Mapping[str, object]]],
         ] = {}
         """Items already substituted and split, by identity of the item and its parameters."""
-        """Layer items already checked, by identity (the item is kept, so ids stay unique)."""
 
     def read_model(self, items: Sequence[object]) -> list[Node]:
         total = self.measure(items, {}, ())
@@ -227,7 +230,7 @@ class Reader:
     def read_item(
         self, item: object, scope: Scope, env: Mapping[str, object], stack: tuple[str, ...]
     ) -> Iterator[Node]:
-        where = f"layer {self.rows + 1}"
+        where = f"layer {self.rows + 1}" + (f" (in block '{stack[-1]}')" if stack else "")
         if scope.depth > MAX_NESTING or len(stack) > MAX_NESTING:
             raise SpecError(
                 f"{where}: blocks and constructs are nested more than {MAX_NESTING} deep "

@@ -18,7 +18,7 @@ from ._kind import (
 )
 from ._settings import Framework
 from ._values import Flag, Fraction, Integer, Real, WholeNumber, count, show_shape
-from ._vocab import ACTIVATION, ACTIVATION_PARAM, BIAS_PARAM
+from ._vocab import ACTIVATION, ACTIVATION_ALIASES, ACTIVATION_PARAM, ACTIVATIONS, BIAS_PARAM
 
 # -- dense ----------------------------------------------------------------------------------
 
@@ -213,22 +213,23 @@ _ACTIVATION_CLASS_NAMES = {
     "selu": ("SELU",),
     "celu": ("CELU",),
     "gelu": ("GELU",),
-    "silu": ("SiLU", "swish"),
+    "silu": ("SiLU",),
     "mish": ("Mish",),
     "sigmoid": ("Sigmoid",),
     "hard_sigmoid": ("Hardsigmoid",),
-    "hard_silu": ("Hardswish", "hard_swish"),
+    "hard_silu": ("Hardswish",),
     "tanh": ("Tanh",),
     "hard_tanh": ("Hardtanh",),
     "softmax": ("Softmax",),
     "log_softmax": ("LogSoftmax",),
     "softplus": ("Softplus",),
     "softsign": ("Softsign",),
-    "exponential": (),
 }
-"""Keras' and PyTorch's class names for the activation layers. ``linear`` is left out: as a
-layer type that name is PyTorch's Linear, which is dense."""
+"""Keras' and PyTorch's class names for the activation layers (the functions themselves and
+their other spellings are the vocabulary's, ``_vocab.ACTIVATIONS``)."""
 
+_NOT_A_LAYER = ("linear",)
+"""As a layer type, ``linear`` is PyTorch's Linear, which is dense."""
 
 _INPLACE = Param("inplace", Flag(), False, "pytorch: overwrite the input (no effect on counts)")
 _AXIS = Param(
@@ -280,12 +281,13 @@ def _activation_shape(call: Call) -> Geometry:
 
 def _activation_layer(function: str) -> LayerKind:
     settings = _ACTIVATION_SETTINGS.get(function, ())
+    spellings = [alias for alias, name in ACTIVATION_ALIASES if name == function]
     return LayerKind(
         name=function,
         summary=f"the {function} activation as a layer of its own: no shape change, no parameters",
         params=(*settings, _INPLACE),
         positional=tuple(param.name for param in settings[:1]),
-        aliases=_ACTIVATION_CLASS_NAMES[function],
+        aliases=(*_ACTIVATION_CLASS_NAMES.get(function, ()), *spellings),
         rank=None,
         shape=_activation_shape,
         weights=no_weights,
@@ -294,7 +296,9 @@ def _activation_layer(function: str) -> LayerKind:
     )
 
 
-ACTIVATION_LAYERS = tuple(_activation_layer(name) for name in _ACTIVATION_CLASS_NAMES)
+ACTIVATION_LAYERS = tuple(
+    _activation_layer(name) for name in ACTIVATIONS if name not in _NOT_A_LAYER
+)
 
 BASIC_KINDS: tuple[LayerKind, ...] = (
     DENSE,

@@ -211,7 +211,7 @@ POOL_PARAMS = (
         "stride",
         PerAxis(),
         SameAs("size"),
-        "step between windows (default: the size)",
+        "step between windows",
         ("strides",),
     ),
     Param(

@@ -51,3 +51,16 @@ def test_softmax_axis_out_of_range_is_refused(axis: int) -> None:
 def test_bad_settings_are_refused(layer: object, fragment: str) -> None:
     with pytest.raises(ConvCalcError, match=fragment):
         shape_after(layer)
+
+
+def test_every_activation_is_a_layer_and_every_class_name_belongs_to_one() -> None:
+    from convcalc._catalogue import find_kind
+    from convcalc._kinds_basic import _ACTIVATION_CLASS_NAMES
+    from convcalc._vocab import ACTIVATIONS
+
+    assert set(_ACTIVATION_CLASS_NAMES) <= set(ACTIVATIONS)
+    for function in ACTIVATIONS:
+        kind = find_kind(function)
+        assert kind is not None
+        # 'linear' as a layer type is PyTorch's Linear: a dense layer, not the identity.
+        assert kind.name == ("dense" if function == "linear" else function)

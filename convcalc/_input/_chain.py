@@ -28,6 +28,8 @@ def parse_layer(item: str, number: int) -> dict[str, object]:
         if equals:
             if not key.strip() or not value.strip():
                 raise SpecError(f"{where}: '{arg}' needs a name and a value, like stride=2")
+            if key.strip() in layer:
+                raise SpecError(f"{where}: {key.strip()} is given twice; give it once")
             layer[key.strip()] = value.strip()
         elif len(layer) > 1:
             raise SpecError(
@@ -43,7 +45,8 @@ def parse_layer(item: str, number: int) -> dict[str, object]:
         order = ", ".join(kind.positional) or "none"
         raise SpecError(
             f"{where}: {kind.name} takes at most {len(kind.positional)} positional values "
-            f"({order}), got {len(positional)}; name the others, like padding=same"
+            f"({order}), got {len(positional)}; name the others as key=value, and write "
+            "one value per axis with x (3x3), not with commas"
         )
     for name, value in zip(kind.positional, positional, strict=False):
         if name in layer:
