@@ -278,19 +278,39 @@ def _shape(items: Sequence[str], what: str = "SHAPE") -> list[int]:
     return list(parse_shape("x".join(items) if items else None, what, " ".join(items)))
 
 
-def _report_and_print(spec: dict[str, object], common: Common, file_format: object = None) -> None:
+def _report_and_print(spec: dict[str, object], common: Common) -> None:
     from ._engine import run
     from ._spec import read_model
 
+    layout_given = "layout" in spec or common.layout is not None
     spec.update(common.overrides())
     model = read_model(spec)
-    report = run(model)
+    hint = None if layout_given else _layout_hint(model.input, model.settings)
+    try:
+        report = run(model)
+    except ConvCalcError as problem:
+        raise type(problem)(f"{problem} ({hint})" if hint else str(problem)) from None
     if common.depth is not None:
         from ._report import fold
 
         report = fold(report, common.depth)
     output_format = common.format or model.format or OutputFormat.TABLE
     _print(report, output_format)
+    if hint:
+        typer.echo(f"Note: {hint}.", err=True)
+
+
+def _layout_hint(shape: tuple[int, ...], settings: Any) -> str | None:
+    """A word when PyTorch's default C H W reading meets a shape written H W C (28 28 1):
+    a small last axis after a large first one is almost surely channels last."""
+    if settings.layout is not Layout.CHW or len(shape) < 3:
+        return None
+    if not (shape[-1] <= 4 < shape[0]):
+        return None
+    return (
+        f"pytorch reads the shape as C H W, its default layout, so this input has "
+        f"{shape[0]} channels; for H W C add --layout hwc"
+    )
 
 
 def _print(report: Any, output_format: OutputFormat) -> None:

@@ -115,3 +115,59 @@ def _expression(text: str) -> dict[str, object]:
 def test_absurd_input_is_a_convcalc_error(spec: dict[str, object], fragment: str) -> None:
     with pytest.raises(ConvCalcError, match=fragment):
         analyze(spec)
+
+
+def _cli(*args: str) -> tuple[int, str, str]:
+    from typer.testing import CliRunner
+
+    from convcalc._cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+LAYOUT_NOTE = "pytorch reads the shape as C H W, its default layout, so this input has 32 channels"
+
+
+def test_pytorch_default_layout_on_a_channels_last_shape_gets_a_note() -> None:
+    code, out, err = _cli(
+        "conv",
+        "32",
+        "32",
+        "3",
+        "--filters",
+        "8",
+        "--kernel",
+        "3",
+        "--framework",
+        "pytorch",
+        "--format",
+        "json",
+    )
+    assert code == 0
+    assert '"output_shape": [8, 30, 1]' in out  # 32 channels, H 32 -> 30, W 3 -> 1
+    assert err == f"Note: {LAYOUT_NOTE}; for H W C add --layout hwc.\n"
+
+
+def test_the_note_joins_the_error_when_the_shape_fails() -> None:
+    code, out, err = _cli(
+        "conv", "32", "32", "1", "--filters", "8", "--kernel", "3", "--framework", "pytorch"
+    )
+    assert code == 2
+    assert out == ""
+    assert err.startswith("Error: layer 1 (conv2d): kernel 3 is larger than its input on W (1)")
+    assert LAYOUT_NOTE in err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("3", "32", "32", "--framework", "pytorch"),  # already C H W
+        ("32", "32", "3", "--framework", "pytorch", "--layout", "chw"),  # said so
+        ("32", "32", "3"),  # keras reads H W C
+    ],
+)
+def test_no_note_when_the_layout_is_clear(args: tuple[str, ...]) -> None:
+    code, _, err = _cli("conv", *args, "--filters", "8", "--kernel", "1", "--format", "json")
+    assert code == 0
+    assert err == ""
