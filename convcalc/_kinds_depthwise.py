@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 
 from ._kind import (
-    REQUIRED,
     Call,
     Geometry,
     LayerKind,
@@ -20,24 +19,19 @@ from ._kind import (
     Weights,
     Window,
 )
-from ._kinds_window import _check_channels
 from ._settings import Framework
-from ._values import PaddingValue, PerAxis, WholeNumber, join_axes
-from ._vocab import ACTIVATION_PARAM, BIAS_PARAM, IN_CHANNELS_PARAM
-from ._window import slide
+from ._values import PaddingValue, WholeNumber, join_axes
+from ._vocab import (
+    ACTIVATION_PARAM,
+    BIAS_PARAM,
+    DILATION,
+    FILTERS,
+    IN_CHANNELS_PARAM,
+    KERNEL,
+    STRIDE,
+)
+from ._window import check_in_channels, check_pytorch_strided_same, slide
 
-FILTERS = Param(
-    "filters", WholeNumber(), REQUIRED, "output channels (number of filters)", ("out_channels",)
-)
-KERNEL = Param(
-    "kernel",
-    PerAxis(),
-    REQUIRED,
-    "window size: one for all axes (3) or per axis (3x5)",
-    ("kernel_size",),
-)
-STRIDE = Param("stride", PerAxis(), 1, "step between windows", ("strides", "subsample"))
-DILATION = Param("dilation", PerAxis(), 1, "gap between kernel taps", ("dilation_rate",))
 DEPTH_MULTIPLIER = Param(
     "depth_multiplier",
     WholeNumber(),
@@ -74,15 +68,11 @@ def _depthwise_windows(call: Call, channels: int) -> Geometry:
     the pair); PyTorch's grouped conv allows it too. ``same`` with a stride is Keras only,
     as for any PyTorch conv.
     """
-    _check_channels(call)
+    check_in_channels(call)
     kernel, stride, dilation = call.axes("kernel"), call.axes("stride"), call.axes("dilation")
     padding = call.padding()
     keras = call.framework is Framework.KERAS
-    if padding == "same" and not keras and max(stride) > 1:
-        raise call.fail(
-            f"pytorch allows padding same only with stride 1, not {join_axes(stride)}; "
-            "give padding as a number of zeros per side, or use --framework keras"
-        )
+    check_pytorch_strided_same(call, stride)
     sizes: list[int] = []
     windows: list[Window] = []
     for axis in range(len(kernel)):

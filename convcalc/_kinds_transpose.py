@@ -13,12 +13,24 @@ from __future__ import annotations
 import math
 
 from ._kind import Call, Geometry, LayerKind, Param, Receptive, Weights
-from ._kinds_depthwise import DILATION, FILTERS, KERNEL, STRIDE, shown_axes, taps
-from ._kinds_window import _check_channels
+from ._kinds_depthwise import shown_axes, taps
 from ._settings import Framework
-from ._values import PaddingValue, PerAxis, WholeNumber, join_axes
-from ._vocab import ACTIVATION_PARAM, BIAS_PARAM, IN_CHANNELS_PARAM
-from ._window import effective
+from ._values import PaddingValue, PerAxis, WholeNumber
+from ._vocab import (
+    ACTIVATION_PARAM,
+    BIAS_PARAM,
+    DILATION,
+    FILTERS,
+    IN_CHANNELS_PARAM,
+    KERNEL,
+    STRIDE,
+)
+from ._window import (
+    check_groups,
+    check_in_channels,
+    check_keras_stride_with_dilation,
+    effective,
+)
 
 _AXES = {1: "axis", 2: "axes", 3: "axes"}
 
@@ -28,7 +40,7 @@ _AXES = {1: "axis", 2: "axes", 3: "axes"}
 
 def _transpose_checks(call: Call) -> None:
     """What each framework refuses before it computes a transposed conv's shape."""
-    _check_channels(call)
+    check_in_channels(call)
     rank = len(call.spatial)
     filters, groups = call.number("filters"), call.number("groups")
     stride, dilation = call.axes("stride"), call.axes("dilation")
@@ -48,12 +60,7 @@ def _transpose_checks(call: Call) -> None:
                 f"removes p from each end of the output: in keras, use valid and then "
                 f"cropping{rank}d"
             )
-        if max(stride) > 1 and max(dilation) > 1:
-            raise call.fail(
-                f"keras does not allow stride {join_axes(stride)} together with dilation "
-                f"{join_axes(dilation)} in one conv; use stride 1 or dilation 1 "
-                "(pytorch allows both)"
-            )
+        check_keras_stride_with_dilation(call, stride, dilation)
         # Keras: "output_padding must be strictly less than strides for all dimensions".
         for axis, (extra, step) in enumerate(zip(output_padding or stride, stride, strict=True)):
             if output_padding is not None and extra >= step:
@@ -62,16 +69,7 @@ def _transpose_checks(call: Call) -> None:
                     f"{step}; keras needs output_padding < stride: use {step - 1} or less"
                 )
         return
-    if call.channels % groups or filters % groups:
-        what = (
-            f"the input's {call.channels} channels"
-            if call.channels % groups
-            else f"filters {filters}"
-        )
-        raise call.fail(
-            f"groups {groups} does not divide {what}; "
-            "use a groups value that divides both the input channels and filters"
-        )
+    check_groups(call, groups, filters)
     if padding == "same":
         raise call.fail(
             "pytorch ConvTranspose takes padding as a number of zeros, not same" + _same_hint(call)

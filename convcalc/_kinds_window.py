@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 
 from ._kind import (
-    REQUIRED,
     Call,
     Geometry,
     LayerKind,
@@ -24,82 +23,58 @@ from ._kind import (
     no_weights,
 )
 from ._settings import Framework
-from ._values import Flag, PaddingValue, PerAxis, WholeNumber, count, join_axes, show_shape
-from ._vocab import ACTIVATION_PARAM, BIAS_PARAM, IN_CHANNELS_PARAM
+from ._values import Flag, PaddingValue, PerAxis
+from ._vocab import (
+    ACTIVATION_PARAM,
+    BIAS_PARAM,
+    DILATION,
+    FILTERS,
+    GROUPS,
+    IN_CHANNELS_PARAM,
+    KERNEL,
+    STRIDE,
+)
+from ._window import (
+    check_groups,
+    check_in_channels,
+    check_keras_stride_with_dilation,
+    check_pytorch_strided_same,
+)
 
 # -- convolutions -----------------------------------------------------------------------------
 
 
 def _conv_params(rank: int) -> tuple[Param, ...]:
     padding_modes = ("valid", "same", "causal") if rank == 1 else ("valid", "same")
+    padding = Param(
+        "padding",
+        PaddingValue(padding_modes),
+        "valid",
+        "valid, same"
+        + (", causal (keras)" if rank == 1 else "")
+        + ", or zeros per side: 1 or one per axis (1x2)",
+    )
     return (
-        Param(
-            "filters",
-            WholeNumber(),
-            REQUIRED,
-            "output channels (number of filters)",
-            ("out_channels",),
-        ),
-        Param(
-            "kernel",
-            PerAxis(),
-            REQUIRED,
-            "window size: one for all axes (3) or per axis (3x5)",
-            ("kernel_size",),
-        ),
-        Param("stride", PerAxis(), 1, "step between windows", ("strides", "subsample")),
-        Param(
-            "padding",
-            PaddingValue(padding_modes),
-            "valid",
-            "valid, same"
-            + (", causal (keras)" if rank == 1 else "")
-            + ", or zeros per side: 1 or one per axis (1x2)",
-        ),
-        Param("dilation", PerAxis(), 1, "gap between kernel taps", ("dilation_rate",)),
-        Param("groups", WholeNumber(), 1, "channel groups; must divide input channels and filters"),
+        FILTERS,
+        KERNEL,
+        STRIDE,
+        padding,
+        DILATION,
+        GROUPS,
         BIAS_PARAM,
         ACTIVATION_PARAM,
         IN_CHANNELS_PARAM,
     )
 
 
-def _check_channels(call: Call) -> None:
-    expected = call.values.get("in_channels")
-    if expected is not None and expected != call.channels:
-        raise call.fail(
-            f"in_channels {expected} does not match its input, which has "
-            f"{count(call.channels, 'channel')} (shape {show_shape(call.input)}); "
-            "drop in_channels or fix the layer before"
-        )
-
-
 def conv_shape(call: Call) -> Geometry:
-    _check_channels(call)
+    check_in_channels(call)
     filters, groups = call.number("filters"), call.number("groups")
     stride, dilation, padding = call.axes("stride"), call.axes("dilation"), call.padding()
-    if call.channels % groups:
-        raise call.fail(
-            f"groups {groups} does not divide the input's {count(call.channels, 'channel')}; "
-            "use a groups value that divides both the input channels and filters"
-        )
-    if filters % groups:
-        raise call.fail(
-            f"groups {groups} does not divide filters {filters}; "
-            "use a groups value that divides both the input channels and filters"
-        )
+    check_groups(call, groups, filters)
+    check_keras_stride_with_dilation(call, stride, dilation)
+    check_pytorch_strided_same(call, stride)
     keras = call.framework is Framework.KERAS
-    if keras and max(stride) > 1 and max(dilation) > 1:
-        raise call.fail(
-            f"keras does not allow stride {join_axes(stride)} together with dilation "
-            f"{join_axes(dilation)} in one conv; use stride 1 or dilation 1 "
-            "(pytorch allows both)"
-        )
-    if padding == "same" and not keras and max(stride) > 1:
-        raise call.fail(
-            f"pytorch allows padding same only with stride 1, not {join_axes(stride)}; "
-            "give padding as a number of zeros per side, or use --framework keras"
-        )
     if padding == "causal" and not keras:
         raise call.fail(
             "padding causal is keras only; in pytorch pad by hand: "

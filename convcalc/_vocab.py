@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ._kind import Param
-from ._values import Choice, Flag, WholeNumber
+from ._kind import REQUIRED, Param
+from ._values import Choice, Flag, PerAxis, WholeNumber
 
 ACTIVATIONS: tuple[str, ...] = (
     "relu",
@@ -53,3 +53,19 @@ IN_CHANNELS_PARAM = Param(
     None,
     "optional check: the input channels this layer expects (PyTorch's first argument)",
 )
+
+# -- parameters every convolution kind shares ---------------------------------------------------
+
+FILTERS = Param(
+    "filters", WholeNumber(), REQUIRED, "output channels (number of filters)", ("out_channels",)
+)
+KERNEL = Param(
+    "kernel",
+    PerAxis(),
+    REQUIRED,
+    "window size: one for all axes (3) or per axis (3x5)",
+    ("kernel_size",),
+)
+STRIDE = Param("stride", PerAxis(), 1, "step between windows", ("strides", "subsample"))
+DILATION = Param("dilation", PerAxis(), 1, "gap between kernel taps", ("dilation_rate",))
+GROUPS = Param("groups", WholeNumber(), 1, "channel groups; must divide input channels and filters")

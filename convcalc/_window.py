@@ -11,7 +11,7 @@ import math
 
 from ._kind import Call, Window
 from ._settings import Framework
-from ._values import Padding
+from ._values import Padding, count, join_axes, show_shape
 
 
 def effective(kernel: int, dilation: int) -> int:
@@ -138,3 +138,52 @@ def _too_small(
         f"{what} {shown} is larger than its input on {label} ({padded}). "
         f"Use {fix}, a smaller {what}, or a larger input"
     )
+
+
+# -- what frameworks refuse in any convolution ----------------------------------------------------
+
+
+def check_in_channels(call: Call) -> None:
+    """The optional ``in_channels`` check (PyTorch's first argument) against the input."""
+    expected = call.values.get("in_channels")
+    if expected is not None and expected != call.channels:
+        raise call.fail(
+            f"in_channels {expected} does not match its input, which has "
+            f"{count(call.channels, 'channel')} (shape {show_shape(call.input)}); "
+            "drop in_channels or fix the layer before"
+        )
+
+
+def check_groups(call: Call, groups: int, filters: int) -> None:
+    """Both frameworks: groups must divide the input channels and the filters."""
+    if call.channels % groups:
+        what = f"the input's {count(call.channels, 'channel')}"
+    elif filters % groups:
+        what = f"filters {filters}"
+    else:
+        return
+    raise call.fail(
+        f"groups {groups} does not divide {what}; "
+        "use a groups value that divides both the input channels and filters"
+    )
+
+
+def check_keras_stride_with_dilation(
+    call: Call, stride: tuple[int, ...], dilation: tuple[int, ...]
+) -> None:
+    """Keras' plain and transposed convs refuse stride > 1 together with dilation > 1."""
+    if call.framework is Framework.KERAS and max(stride) > 1 and max(dilation) > 1:
+        raise call.fail(
+            f"keras does not allow stride {join_axes(stride)} together with dilation "
+            f"{join_axes(dilation)} in one conv; use stride 1 or dilation 1 "
+            "(pytorch allows both)"
+        )
+
+
+def check_pytorch_strided_same(call: Call, stride: tuple[int, ...]) -> None:
+    """PyTorch: "padding='same' is not supported for strided convolutions"."""
+    if call.padding() == "same" and call.framework is Framework.PYTORCH and max(stride) > 1:
+        raise call.fail(
+            f"pytorch allows padding same only with stride 1, not {join_axes(stride)}; "
+            "give padding as a number of zeros per side, or use --framework keras"
+        )
