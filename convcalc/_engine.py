@@ -105,7 +105,7 @@ def merge(
         joined = sign.join(show_shape(s) for s in shapes)
         explain = (f"{node.merge}: {joined} -> {show_shape(output)}",)
     return LayerRow(
-        index=node.row,
+        number=node.row,
         name=name,
         type=node.merge,
         input_shape=shapes[0],
@@ -211,7 +211,7 @@ def apply(
     if not layer.trainable:
         trainable, frozen = 0, trainable + frozen
     return LayerRow(
-        index=index,
+        number=index,
         name=layer.name,
         type=kind.name,
         input_shape=shape,

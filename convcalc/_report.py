@@ -7,7 +7,7 @@ never compute anything of their own.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import NamedTuple
 
 from ._kind import Shape
@@ -28,12 +28,11 @@ class Field(NamedTuple):
         return {"size": list(self.size), "jump": list(self.jump), "start": list(self.start)}
 
 
-@dataclass(frozen=True)
-class LayerRow:
+class LayerRow(NamedTuple):
     """One reported layer."""
 
-    index: int
-    """Position in execution order, from 1."""
+    number: int
+    """Position in execution order, from 1 (the JSON's ``index``)."""
     name: str
     type: str
     input_shape: Shape
@@ -58,7 +57,7 @@ class LayerRow:
 
     def to_dict(self, explain: bool = False) -> dict[str, object]:
         row: dict[str, object] = {
-            "index": self.index,
+            "index": self.number,
             "name": self.name,
             "type": self.type,
             "input_shape": list(self.input_shape),
@@ -105,8 +104,7 @@ class Totals(NamedTuple):
         }
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(NamedTuple):
     """A whole analysis: settings, every layer in execution order, and totals."""
 
     name: str | None
@@ -115,7 +113,7 @@ class Report:
     output_shape: Shape
     layers: tuple[LayerRow, ...]
     totals: Totals
-    scopes: Mapping[str, str] = field(default_factory=dict)
+    scopes: Mapping[str, str] = MappingProxyType({})
     """Dotted path of every block use and construct -> its type (``basic``, ``residual``)."""
 
     def to_dict(self) -> dict[str, object]:
@@ -161,13 +159,13 @@ def fold(report: Report, depth: int) -> Report:
             prefix = head
         group.append(row)
     flush()
-    return replace(report, layers=tuple(rows))
+    return report._replace(layers=tuple(rows))
 
 
 def _folded(group: list[LayerRow], name: str, kind: str, depth: int) -> LayerRow:
     first, last = group[0], group[-1]
     return LayerRow(
-        index=first.index,
+        number=first.number,
         name=name,
         type=kind,
         input_shape=first.input_shape,

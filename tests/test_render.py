@@ -7,7 +7,6 @@ import io
 import json
 import subprocess
 import sys
-from dataclasses import replace
 
 import pytest
 
@@ -26,7 +25,7 @@ from convcalc._report import Field, LayerRow, Report, Totals
 from convcalc._settings import DType, Framework, Layout, OutputFormat, Settings
 
 CONV = LayerRow(
-    index=1,
+    number=1,
     name="conv2d",
     type="conv2d",
     input_shape=(28, 28, 1),
@@ -38,7 +37,7 @@ CONV = LayerRow(
     explain=("H: floor((28 - 2 - 1) / 1) + 1 = 26", "params: (3*3*1 + 1) * 32 = 320"),
 )
 BATCHNORM = LayerRow(
-    index=2,
+    number=2,
     name="batchnorm",
     type="batchnorm",
     input_shape=(26, 26, 32),
@@ -50,7 +49,7 @@ BATCHNORM = LayerRow(
     explain=("params: 2*32 + 2*32 (non-trainable) = 128",),
 )
 FLATTEN = LayerRow(
-    index=3,
+    number=3,
     name="flatten",
     type="flatten",
     input_shape=(26, 26, 32),
@@ -77,9 +76,8 @@ REPORT = Report(
     layers=(CONV, BATCHNORM, FLATTEN),
     totals=TOTALS,
 )
-EXPLAINED = replace(REPORT, settings=Settings(explain=True))
-ONLY_CONV = replace(
-    REPORT,
+EXPLAINED = REPORT._replace(settings=Settings(explain=True))
+ONLY_CONV = REPORT._replace(
     name=None,
     output_shape=(26, 26, 32),
     layers=(CONV,),
@@ -268,7 +266,7 @@ def test_csv_header_and_rows() -> None:
 
 
 def test_csv_quotes_awkward_names() -> None:
-    odd = replace(REPORT, layers=(replace(CONV, name='a,"b"'),))
+    odd = REPORT._replace(layers=(CONV._replace(name='a,"b"'),))
     rows = list(csv.DictReader(io.StringIO(render(odd, OutputFormat.CSV))))
     assert rows[0]["name"] == 'a,"b"'
 
@@ -309,7 +307,7 @@ def test_markdown_drops_non_trainable_column_when_all_zero() -> None:
 
 
 def test_markdown_escapes_pipes_and_indents_by_depth() -> None:
-    nested = replace(REPORT, layers=(replace(CONV, name="a|b", depth=2),))
+    nested = REPORT._replace(layers=(CONV._replace(name="a|b", depth=2),))
     assert "| 1 | &nbsp;&nbsp;&nbsp;&nbsp;a\\|b | conv2d |" in render(nested, OutputFormat.MARKDOWN)
 
 
@@ -375,7 +373,7 @@ def test_table_non_trainable_column_only_when_needed() -> None:
 
 
 def test_table_shows_batch() -> None:
-    batched = replace(REPORT, settings=Settings(batch=32, dtype=DType.FLOAT16))
+    batched = REPORT._replace(settings=Settings(batch=32, dtype=DType.FLOAT16))
     text = _table(batched)
     assert "(32, 26, 26, 32)" in text
     assert "per batch of 32" in text
@@ -383,14 +381,14 @@ def test_table_shows_batch() -> None:
 
 
 def test_table_indents_by_depth() -> None:
-    nested = replace(REPORT, layers=(CONV, replace(BATCHNORM, name="block.bn", depth=2)))
+    nested = REPORT._replace(layers=(CONV, BATCHNORM._replace(name="block.bn", depth=2)))
     assert "│     block.bn " in _table(nested)  # a cell's space, then two per level
 
 
 def test_table_never_wraps() -> None:
     name = "block_" * 40 + "conv2d"
     shape = (100_000, 100_000, 100_000)
-    wide = replace(REPORT, layers=(replace(CONV, name=name, output_shape=shape),))
+    wide = REPORT._replace(layers=(CONV._replace(name=name, output_shape=shape),))
     text = _table(wide)
     assert name in text
     assert "(None, 100000, 100000, 100000)" in text
@@ -404,7 +402,7 @@ def test_table_colour_is_a_choice(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_table_does_not_read_markup() -> None:
-    odd = replace(REPORT, layers=(replace(CONV, name="[bold]x[/bold]"),))
+    odd = REPORT._replace(layers=(CONV._replace(name="[bold]x[/bold]"),))
     assert "[bold]x[/bold]" in _table(odd)
 
 
@@ -418,10 +416,9 @@ def test_table_working() -> None:
 
 
 def test_table_notes_pytorch_buffers() -> None:
-    torch = replace(
-        REPORT,
+    torch = REPORT._replace(
         settings=Settings(framework=Framework.PYTORCH, layout=Layout.CHW),
-        layers=(CONV, replace(BATCHNORM, trainable_params=64, non_trainable_params=0, buffers=64)),
+        layers=(CONV, BATCHNORM._replace(trainable_params=64, non_trainable_params=0, buffers=64)),
     )
     assert "incl. 64 buffer elements" in _table(torch)
 

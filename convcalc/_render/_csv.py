@@ -33,7 +33,7 @@ def _row(row: LayerRow) -> list[object]:
     field = row.receptive_field
     rf = [per_axis(field.size), per_axis(field.jump), per_axis(field.start)] if field else []
     return [
-        row.index,
+        row.number,
         row.name,
         row.type,
         row.depth,

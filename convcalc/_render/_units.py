@@ -124,7 +124,7 @@ def columns(non_trainable: bool) -> list[Column]:
 def cells(row: LayerRow, batch: int | None, non_trainable: bool, indent: str = "  ") -> list[str]:
     """One layer's cells, matching ``columns(non_trainable)``; the name indented by depth."""
     shown = [
-        str(row.index),
+        str(row.number),
         indent * row.depth + row.name,
         row.type,
         batched_shape(row.output_shape, batch),
@@ -186,7 +186,7 @@ def totals(report: Report) -> list[Total]:
 
 def explain_heading(row: LayerRow) -> str:
     """The heading over one layer's working: ``1  conv2d  (conv2d)``."""
-    return f"{row.index}  {row.name}  ({row.type})"
+    return f"{row.number}  {row.name}  ({row.type})"
 
 
 NOTHING_TO_EXPLAIN = "(no formulas: nothing is computed here)"
