@@ -17,7 +17,7 @@ from ._kind import Call, Geometry, Receptive, Shape, Weights
 from ._report import Field, LayerRow, Report, Totals
 from ._settings import Layout, Settings
 from ._spec import LayerSpec, MergeSpec, ModelSpec, Node, read_model, too_deep
-from ._values import show_shape
+from ._values import axes_word, show_shape
 
 _DATA_KINDS = {
     0: "a flat vector",
@@ -236,8 +236,7 @@ def _data(rank: int, settings: Settings) -> str:
 
 def _rank_fix(name: str, wanted: int, rank: int) -> str:
     """How to fix a kind meeting data of another rank: its sibling for that rank, if any."""
-    axes = "axis" if wanted == 1 else "axes"
-    reshape = f"give the input {wanted} spatial {axes}"
+    reshape = f"give the input {wanted} spatial {axes_word(wanted)}"
     if rank == 0:
         return f"{reshape} and channels (a reshape layer does that), or use dense"
     sibling = re.sub(rf"{wanted}d(?=$|_)", f"{rank}d", name, count=1)

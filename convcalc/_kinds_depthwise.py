@@ -17,7 +17,6 @@ from ._kind import (
     Param,
     Receptive,
     Weights,
-    Window,
 )
 from ._settings import Framework
 from ._values import PaddingValue, WholeNumber, join_axes
@@ -30,7 +29,7 @@ from ._vocab import (
     KERNEL,
     STRIDE,
 )
-from ._window import check_in_channels, check_pytorch_strided_same, slide
+from ._window import check_in_channels, check_pytorch_strided_same, slide_axes
 
 DEPTH_MULTIPLIER = Param(
     "depth_multiplier",
@@ -69,25 +68,10 @@ def _depthwise_windows(call: Call, channels: int) -> Geometry:
     as for any PyTorch conv.
     """
     check_in_channels(call)
-    kernel, stride, dilation = call.axes("kernel"), call.axes("stride"), call.axes("dilation")
-    padding = call.padding()
+    stride = call.axes("stride")
     keras = call.framework is Framework.KERAS
     check_pytorch_strided_same(call, stride)
-    sizes: list[int] = []
-    windows: list[Window] = []
-    for axis in range(len(kernel)):
-        size, window = slide(
-            call,
-            axis,
-            kernel=kernel[axis],
-            stride=stride[axis],
-            dilation=dilation[axis],
-            padding=padding,
-            same_fixes=keras or max(stride) == 1,
-        )
-        sizes.append(size)
-        windows.append(window)
-    return Geometry(call.shape(tuple(sizes), channels), tuple(windows))
+    return slide_axes(call, "kernel", same_fixes=keras or max(stride) == 1, channels=channels)
 
 
 def depthwise_shape(call: Call) -> Geometry:

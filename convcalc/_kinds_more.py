@@ -22,9 +22,7 @@ from ._kind import (
     no_macs,
     no_weights,
 )
-from ._values import Choice, Flag, Margins, PerAxis, Shape, join_axes
-
-_AXES = {1: "axis", 2: "axes", 3: "axes"}
+from ._values import Choice, Flag, Margins, PerAxis, Shape, axes_word, join_axes
 
 
 def _spatial_note(call: Call, sizes: tuple[int, ...], how: str) -> None:
@@ -90,7 +88,7 @@ def _adaptive_kind(rank: int, kind: str) -> LayerKind:
     return LayerKind(
         name=f"adaptive_{kind}pool{rank}d",
         summary=f"{'max' if kind == 'max' else 'average'} pooling to a fixed output size over "
-        f"{rank} spatial {_AXES[rank]} ({torch_name}{rank}d, {keras_name}{rank}D)",
+        f"{rank} spatial {axes_word(rank)} ({torch_name}{rank}d, {keras_name}{rank}D)",
         params=(
             Param(
                 "output_size",
@@ -136,7 +134,7 @@ def zeropadding_shape(call: Call) -> Geometry:
 def _zeropadding_kind(rank: int) -> LayerKind:
     return LayerKind(
         name=f"zeropadding{rank}d",
-        summary=f"adds zeros at both ends of {rank} spatial {_AXES[rank]} "
+        summary=f"adds zeros at both ends of {rank} spatial {axes_word(rank)} "
         f"(Keras ZeroPadding{rank}D, PyTorch ZeroPad{rank}d)",
         params=(Param("padding", Margins("padding"), 1, f"zeros per side: {_margin_forms(rank)}"),),
         positional=("padding",),
@@ -172,7 +170,7 @@ def cropping_shape(call: Call) -> Geometry:
 def _cropping_kind(rank: int) -> LayerKind:
     return LayerKind(
         name=f"cropping{rank}d",
-        summary=f"removes positions at both ends of {rank} spatial {_AXES[rank]} "
+        summary=f"removes positions at both ends of {rank} spatial {axes_word(rank)} "
         f"(Keras Cropping{rank}D; in PyTorch ZeroPad{rank}d with negative padding)",
         params=(
             Param(
@@ -229,7 +227,7 @@ def upsampling_shape(call: Call) -> Geometry:
 def _upsampling_kind(rank: int) -> LayerKind:
     return LayerKind(
         name=f"upsampling{rank}d",
-        summary=f"repeats each position by a whole factor on {rank} spatial {_AXES[rank]} "
+        summary=f"repeats each position by a whole factor on {rank} spatial {axes_word(rank)} "
         f"(Keras UpSampling{rank}D; PyTorch Upsample(scale_factor=...))",
         params=(
             Param(
@@ -268,7 +266,7 @@ def _spread(call: Call, name: str) -> tuple[int, ...] | None:
     if len(values) != rank:
         raise call.fail(
             f"{name} {join_axes(values)} has {len(values)} values but the input has {rank} "
-            f"spatial {_AXES[rank]}: give one value, or {rank}"
+            f"spatial {axes_word(rank)}: give one value, or {rank}"
         )
     return values
 

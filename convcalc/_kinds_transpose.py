@@ -15,7 +15,7 @@ import math
 from ._kind import Call, Geometry, LayerKind, Param, Receptive, Weights
 from ._kinds_depthwise import shown_axes, taps
 from ._settings import Framework
-from ._values import PaddingValue, PerAxis, WholeNumber
+from ._values import PaddingValue, PerAxis, WholeNumber, axes_word
 from ._vocab import (
     ACTIVATION_PARAM,
     BIAS_PARAM,
@@ -31,9 +31,6 @@ from ._window import (
     check_keras_stride_with_dilation,
     effective,
 )
-
-_AXES = {1: "axis", 2: "axes", 3: "axes"}
-
 
 # -- transposed convolutions ---------------------------------------------------------------
 
@@ -197,7 +194,7 @@ def transpose_macs(call: Call, geometry: Geometry) -> int:
 def _transpose_kind(rank: int) -> LayerKind:
     return LayerKind(
         name=f"conv{rank}d_transpose",
-        summary=f"transposed convolution over {rank} spatial {_AXES[rank]}, growing the input "
+        summary=f"transposed convolution over {rank} spatial {axes_word(rank)}, growing the input "
         f"(Keras Conv{rank}DTranspose, PyTorch ConvTranspose{rank}d)",
         params=(
             FILTERS,

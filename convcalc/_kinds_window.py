@@ -18,12 +18,11 @@ from ._kind import (
     Receptive,
     SameAs,
     Weights,
-    Window,
     no_macs,
     no_weights,
 )
 from ._settings import Framework
-from ._values import Flag, PaddingValue, PerAxis
+from ._values import Flag, PaddingValue, PerAxis, axes_word
 from ._vocab import (
     ACTIVATION_PARAM,
     BIAS_PARAM,
@@ -39,6 +38,7 @@ from ._window import (
     check_in_channels,
     check_keras_stride_with_dilation,
     check_pytorch_strided_same,
+    slide_axes,
 )
 
 # -- convolutions -----------------------------------------------------------------------------
@@ -80,49 +80,7 @@ def conv_shape(call: Call) -> Geometry:
             "padding causal is keras only; in pytorch pad by hand: "
             f"padding {call.axes('dilation')[0] * (call.axes('kernel')[0] - 1)} and crop the end"
         )
-    return _windows(call, "kernel", same_fixes=keras or max(stride) == 1, channels=filters)
-
-
-def _windows(call: Call, what: str, *, same_fixes: bool, channels: int) -> Geometry:
-    kernel_name = "kernel" if "kernel" in call.values else "size"
-    kernel = call.axes(kernel_name)
-    stride = call.axes("stride")
-    dilation = call.axes("dilation") if "dilation" in call.values else (1,) * len(kernel)
-    ceil_mode = bool(call.values.get("ceil_mode", False))
-    sizes: list[int] = []
-    windows: list[Window] = []
-    for axis in range(len(kernel)):
-        size, window = _slide(
-            call, axis, kernel[axis], stride[axis], dilation[axis], ceil_mode, what, same_fixes
-        )
-        sizes.append(size)
-        windows.append(window)
-    return Geometry(call.shape(tuple(sizes), channels), tuple(windows))
-
-
-def _slide(
-    call: Call,
-    axis: int,
-    kernel: int,
-    stride: int,
-    dilation: int,
-    ceil_mode: bool,
-    what: str,
-    same_fixes: bool,
-) -> tuple[int, Window]:
-    from ._window import slide
-
-    return slide(
-        call,
-        axis,
-        kernel=kernel,
-        stride=stride,
-        dilation=dilation,
-        padding=call.padding(),
-        ceil_mode=ceil_mode,
-        what=what,
-        same_fixes=same_fixes,
-    )
+    return slide_axes(call, "kernel", same_fixes=keras or max(stride) == 1, channels=filters)
 
 
 def conv_weights(call: Call, geometry: Geometry) -> Weights:
@@ -159,7 +117,7 @@ def _conv_kind(rank: int) -> LayerKind:
     short = ("conv",) if rank == 2 else ()
     return LayerKind(
         name=name,
-        summary=f"convolution over {rank} spatial ax{'is' if rank == 1 else 'es'} "
+        summary=f"convolution over {rank} spatial {axes_word(rank)} "
         f"(Keras Conv{rank}D, PyTorch Conv{rank}d)",
         params=_conv_params(rank),
         positional=("filters", "kernel", "stride"),
@@ -235,7 +193,7 @@ def pool_shape(call: Call) -> Geometry:
                     f"({length}); pytorch's AvgPool3d refuses that even with padding: use a "
                     "smaller pool size or a larger input"
                 )
-    return _windows(call, "pool size", same_fixes=keras, channels=call.channels)
+    return slide_axes(call, "pool size", same_fixes=keras, channels=call.channels)
 
 
 def _pool_kind(rank: int, kind: str) -> LayerKind:
@@ -247,7 +205,7 @@ def _pool_kind(rank: int, kind: str) -> LayerKind:
     return LayerKind(
         name=f"{kind}pool{rank}d",
         summary=f"{'max' if kind == 'max' else 'average'} pooling over {rank} spatial "
-        f"ax{'is' if rank == 1 else 'es'} ({keras_name}{rank}D, {torch_name}{rank}d)",
+        f"{axes_word(rank)} ({keras_name}{rank}D, {torch_name}{rank}d)",
         params=POOL_PARAMS,
         positional=("size", "stride"),
         aliases=(f"{keras_name}{rank}D", f"{torch_name}{rank}D", f"{torch_name}{rank}d", *short),

@@ -133,7 +133,7 @@ class PerAxis(NamedTuple):
         if len(values) != rank:
             raise Invalid(
                 f"has {len(values)} values but the layer has {rank} spatial "
-                f"ax{'is' if rank == 1 else 'es'}: give one value, or {rank}"
+                f"{axes_word(rank)}: give one value, or {rank}"
             )
         return values
 
@@ -175,7 +175,7 @@ class PaddingValue(NamedTuple):
         if len(axes) != rank:
             raise Invalid(
                 f"has {len(axes)} values but the layer has {rank} spatial "
-                f"ax{'is' if rank == 1 else 'es'}: give one value, or {rank}"
+                f"{axes_word(rank)}: give one value, or {rank}"
             )
         return tuple(axes)
 
@@ -226,7 +226,7 @@ class Margins(NamedTuple):
             )
             raise Invalid(
                 f"has {len(axes)} values but the layer has {rank} spatial "
-                f"ax{'is' if rank == 1 else 'es'}: give one value, {rank} (one per axis), "
+                f"{axes_word(rank)}: give one value, {rank} (one per axis), "
                 f"or {rank} [before, after] pairs{torch_order}"
             )
         return tuple(axes)
@@ -351,6 +351,11 @@ def join_axes(values: Sequence[object]) -> str:
 def show_shape(shape: Sequence[int]) -> str:
     """A shape in messages, as users write it: ``[28, 28, 1]``."""
     return "[" + ", ".join(str(size) for size in shape) + "]"
+
+
+def axes_word(rank: int) -> str:
+    """``axis`` or ``axes``, for a number of spatial axes."""
+    return "axis" if rank == 1 else "axes"
 
 
 def count(number: int, noun: str) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from ._kind import Call, Window
+from ._kind import Call, Geometry, Window
 from ._settings import Framework
 from ._values import Padding, count, join_axes, show_shape
 
@@ -79,6 +79,33 @@ def slide(
         total = before + after
         raise call.fail(_too_small(call, axis, size, kernel, dilation, total, what, same_fixes))
     return out, Window(span, stride, before)
+
+
+def slide_axes(call: Call, what: str, *, same_fixes: bool, channels: int) -> Geometry:
+    """A window slid over every spatial axis: the output shape with ``channels``, and the
+    windows for the receptive field. Reads ``kernel`` (or a pool's ``size``), ``stride``, and
+    ``dilation`` and ``ceil_mode`` where the kind has them."""
+    kernel = call.axes("kernel" if "kernel" in call.values else "size")
+    stride = call.axes("stride")
+    dilation = call.axes("dilation") if "dilation" in call.values else (1,) * len(kernel)
+    ceil_mode = bool(call.values.get("ceil_mode", False))
+    sizes: list[int] = []
+    windows: list[Window] = []
+    for axis in range(len(kernel)):
+        size, window = slide(
+            call,
+            axis,
+            kernel=kernel[axis],
+            stride=stride[axis],
+            dilation=dilation[axis],
+            padding=call.padding(),
+            ceil_mode=ceil_mode,
+            what=what,
+            same_fixes=same_fixes,
+        )
+        sizes.append(size)
+        windows.append(window)
+    return Geometry(call.shape(tuple(sizes), channels), tuple(windows))
 
 
 def _note_axis(
