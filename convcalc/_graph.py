@@ -263,7 +263,7 @@ class Reader:
         kind = find_kind(type_name)
         if kind is not None:
             self.rows += 1
-            params = place_positional(kind, body, where)
+            params = place_positional(kind, body, where, type_name)
             params.update(extra)
             # An unchanged item (the same object: a repeat, a block without $ in it) is
             # checked once; `substitute` returns a new object whenever anything changed.

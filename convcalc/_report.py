@@ -115,6 +115,9 @@ class Report(NamedTuple):
     totals: Totals
     scopes: Mapping[str, str] = MappingProxyType({})
     """Dotted path of every block use and construct -> its type (``basic``, ``residual``)."""
+    notes: tuple[str, ...] = ()
+    """Things the user should know about how the input was read (a layout that looks swapped,
+    a rank chosen from the shape, a dense layer on a non-flat input): one sentence each."""
 
     def to_dict(self) -> dict[str, object]:
         """The JSON object of CONTRACT section 6 (keys may be added, never renamed)."""
@@ -129,6 +132,7 @@ class Report(NamedTuple):
             "output_shape": list(self.output_shape),
             "layers": [row.to_dict(settings.explain) for row in self.layers],
             "totals": self.totals.to_dict(),
+            "notes": list(self.notes),
         }
 
 

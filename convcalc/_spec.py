@@ -267,8 +267,13 @@ def build_layer(
     return layer, checked
 
 
-def place_positional(kind: LayerKind, raw_params: object, where: str) -> dict[str, object]:
-    """Parameters by name from a mapping, a scalar (the first positional) or a list of them."""
+def place_positional(
+    kind: LayerKind, raw_params: object, where: str, spelling: str = ""
+) -> dict[str, object]:
+    """Parameters by name from a mapping, a scalar (the first positional) or a list of them.
+
+    ``spelling`` is the type name as the user wrote it: a framework's own class name decides
+    whose positional order applies (PyTorch's ``Conv2d(in, out, kernel)``)."""
     if isinstance(raw_params, Mapping):
         return dict(raw_params)
     if raw_params is None:
