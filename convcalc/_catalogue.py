@@ -54,6 +54,18 @@ _PARAMS: dict[str, dict[str, Param]] = {}
 """Per kind, every spelling of every parameter -> the parameter; built on first use."""
 
 
+_IGNORED: dict[str, frozenset[str]] = {}
+"""Per kind, the normalised spellings of the framework arguments it accepts and ignores."""
+
+
+def is_ignored(kind: LayerKind, name: str) -> bool:
+    """Whether ``name`` is a framework argument ``kind`` accepts without effect on any count."""
+    ignored = _IGNORED.get(kind.name)
+    if ignored is None:
+        ignored = _IGNORED[kind.name] = frozenset(normalize_name(n) for n in kind.ignored)
+    return normalize_name(name) in ignored
+
+
 def find_param(kind: LayerKind, name: str) -> Param | None:
     """The parameter of ``kind`` a key means, in any spelling."""
     index = _PARAMS.get(kind.name)

@@ -12,12 +12,21 @@ import re
 from collections.abc import Mapping, Sequence
 
 from ._catalogue import find_kind
-from ._errors import ShapeError, SpecError
+from ._errors import ConvCalcError, ShapeError, SpecError
 from ._kind import Call, Geometry, Receptive, Shape, Weights
 from ._report import Field, LayerRow, Report, Totals
-from ._settings import Layout, Settings
-from ._spec import LayerSpec, MergeSpec, ModelSpec, Node, read_model, too_deep
-from ._values import axes_word, show_shape
+from ._settings import Framework, Layout, Settings
+from ._spec import (
+    TORCH_READING,
+    LayerSpec,
+    MergeSpec,
+    ModelSpec,
+    Node,
+    TorchReading,
+    read_model,
+    too_deep,
+)
+from ._values import Invalid, WholeNumber, axes_word, show_shape
 
 _DATA_KINDS = {
     0: "a flat vector",
@@ -38,12 +47,19 @@ def run(model: ModelSpec) -> Report:
     rows: list[LayerRow] = []
     memo: Memo = {}
     start = _initial_field(model.input)
+    hint = None if model.layout_given else layout_hint(model.input, settings)
+    remarks: dict[str, str] = {}
     try:
         shape, _, _ = _run_nodes(
-            model.layers, model.input, start, "the model's input", settings, rows, memo
+            model.layers, model.input, start, "the model's input", settings, rows, memo, remarks
         )
     except RecursionError:
         raise SpecError(too_deep) from None
+    except ConvCalcError as problem:
+        if hint is None:
+            raise
+        raise type(problem)(f"{problem} ({hint})") from None
+    notes = ([hint + "."] if hint else []) + list(remarks.values())
     return Report(
         model.name,
         settings,
@@ -52,7 +68,30 @@ def run(model: ModelSpec) -> Report:
         tuple(rows),
         _totals(rows, settings),
         dict(model.scopes),
+        tuple(notes),
     )
+
+
+def layout_hint(shape: Shape, settings: Settings) -> str | None:
+    """A word when a shape looks written in the other layout than the one it is read in: a
+    small axis (at most 4, an image's channels) at the channel end, a large one at the other
+    end, means C H W read as H W C, or the reverse."""
+    if len(shape) < 3:
+        return None
+    first, last = shape[0], shape[-1]
+    framework = settings.framework.value
+    if settings.layout is Layout.CHW and last <= 4 < first:
+        return (
+            f"{framework} reads the shape as C H W, its default layout, so this input has "
+            f"{first} channels; for H W C add --layout hwc"
+        )
+    if settings.layout is Layout.HWC and first <= 4 < last:
+        spatial = "x".join(str(size) for size in shape[:-1])
+        return (
+            f"{framework} reads the shape as H W C, its default layout, so this input is "
+            f"{spatial} with {last} channels; for C H W add --layout chw"
+        )
+    return None
 
 
 def _run_nodes(
@@ -63,14 +102,15 @@ def _run_nodes(
     settings: Settings,
     rows: list[LayerRow],
     memo: Memo | None = None,
+    remarks: dict[str, str] | None = None,
 ) -> tuple[Shape, Field | None, str]:
     """Run a sequence of nodes; (output shape, receptive field, what produced the output)."""
     for node in nodes:
         if isinstance(node, LayerSpec):
-            row = apply(node, node.row, shape, field, settings, node.depth, memo)
+            row = apply(node, node.row, shape, field, settings, node.depth, memo, remarks)
         else:
             outcomes = [
-                _run_nodes(path, shape, field, producer, settings, rows, memo)
+                _run_nodes(path, shape, field, producer, settings, rows, memo, remarks)
                 for path in node.paths
             ]
             row = merge(node, outcomes, settings, producer)
@@ -180,6 +220,7 @@ def apply(
     settings: Settings,
     depth: int = 0,
     memo: Memo | None = None,
+    remarks: dict[str, str] | None = None,
 ) -> LayerRow:
     """One layer on one input shape: its report row.
 
@@ -189,7 +230,9 @@ def apply(
     """
     kind = layer.kind
     notes: list[str] | None = [] if settings.explain else None
-    call = Call(kind, index, layer.name, layer.values, layer.given, shape, settings, notes)
+    call = Call(
+        kind, index, layer.name, layer.values, layer.given, shape, settings, notes, remarks
+    )
     spatial_rank = max(len(shape) - 1, 0)
     if kind.rank is not None and spatial_rank != kind.rank:
         raise ShapeError(
@@ -197,6 +240,7 @@ def apply(
             f"input {show_shape(shape)} is {_data(spatial_rank, settings)}; "
             f"{_rank_fix(kind.name, kind.rank, spatial_rank)}"
         )
+    _check_reading(call)
     key = (id(layer.values), shape)
     found = memo.get(key) if memo is not None and notes is None else None
     if found is not None and found[0] is layer.values:
@@ -224,6 +268,30 @@ def apply(
         buffers=weights.buffers,
         explain=tuple(notes) if notes is not None else (),
     )
+
+
+def _check_reading(call: Call) -> None:
+    """What a layer's values mean that only its input can tell: the layout its data_format
+    names, and whether positional values read as a PyTorch call too."""
+    data_format = call.values.get("data_format")
+    if data_format is not None and len(call.input) > 1:
+        wanted = "channels_last" if call.channels_last else "channels_first"
+        if data_format != wanted:
+            layout = "chw" if data_format == "channels_first" else "hwc"
+            raise call.fail(
+                f"data_format {data_format} does not match the model's layout "
+                f"{call.settings.layout.value} ({wanted}); convcalc reads a whole model in "
+                f"one layout: set layout: {layout} in the file or --layout {layout} (and "
+                "write the input in that order), or drop data_format"
+            )
+    reading = call.values.get(TORCH_READING)
+    if isinstance(reading, TorchReading) and call.framework is Framework.PYTORCH:
+        try:
+            first = WholeNumber().parse(reading.in_channels, 0)
+        except Invalid:
+            return
+        if first == call.channels:
+            raise call.fail(reading.message)
 
 
 def _data(rank: int, settings: Settings) -> str:

@@ -131,6 +131,9 @@ class Call(NamedTuple):
     settings: Settings
     notes: list[str] | None = None
     """Where rules write their working when ``--explain`` asks for it; None when it does not."""
+    remarks: dict[str, str] | None = None
+    """The report's notes: sentences the user should see whatever the format (a framework
+    quirk that applied, a likely mistake); None when nobody collects them."""
 
     # -- typed access to parameter values ---------------------------------------------------
     def number(self, name: str) -> int:
@@ -209,6 +212,12 @@ class Call(NamedTuple):
         """An error about this layer, ready to raise."""
         return ShapeError(f"{self.where}: {message}")
 
+    def remark(self, sentence: str, key: str | None = None) -> None:
+        """Add a note to the report, once per ``key`` (the sentence itself by default), however
+        many layers make it."""
+        if self.remarks is not None:
+            self.remarks.setdefault(sentence if key is None else key, sentence)
+
     def note(self, line: str) -> None:
         """Record a line of working (call only under ``if call.notes is not None``)."""
         assert self.notes is not None
@@ -240,6 +249,15 @@ class LayerKind(NamedTuple):
     receptive: Receptive
     frameworks: tuple[Framework, ...] = (Framework.KERAS, Framework.PYTORCH)
     """Frameworks that have this kind."""
+    ignored: tuple[str, ...] = ()
+    """The frameworks' arguments that change no count (initialisers, ``eps``, ``inplace``):
+    accepted, so a layer copied from code runs, and otherwise ignored."""
+    torch_names: tuple[str, ...] = ()
+    """PyTorch's class names for this kind, spelled exactly (``Conv2d``): written so, the
+    positional values follow :attr:`torch_positional`, PyTorch's own order."""
+    torch_positional: tuple[str, ...] = ()
+    """PyTorch's positional order (``in_channels, out_channels, kernel_size, ...``) as
+    parameter or ignored names; empty when it is the same as :attr:`positional`."""
 
     def param(self, name: str) -> Param:
         for param in self.params:

@@ -18,7 +18,19 @@ from ._kind import (
 )
 from ._settings import Framework
 from ._values import Flag, Fraction, Integer, Real, WholeNumber, count, show_shape
-from ._vocab import ACTIVATION, ACTIVATION_ALIASES, ACTIVATION_PARAM, ACTIVATIONS, BIAS_PARAM
+from ._vocab import (
+    ACTIVATION,
+    ACTIVATION_ALIASES,
+    ACTIVATION_PARAM,
+    ACTIVATIONS,
+    BIAS_PARAM,
+    DATA_FORMAT,
+    IGNORED_ACTIVATION,
+    IGNORED_ANY,
+    IGNORED_DROPOUT,
+    IGNORED_NORM,
+    IGNORED_WEIGHTS,
+)
 
 # -- dense ----------------------------------------------------------------------------------
 
@@ -31,7 +43,15 @@ def dense_shape(call: Call) -> Geometry:
             f"{call.input[-1]} (shape {show_shape(call.input)}); "
             "drop in_features or fix the layer before"
         )
-    return Geometry((*call.input[:-1], call.number("units")))
+    output = (*call.input[:-1], call.number("units"))
+    if len(call.input) > 1:
+        call.remark(
+            f"{call.where} gets {show_shape(call.input)}, not a flat vector: like Keras' "
+            f"Dense it acts on the last axis only and gives {show_shape(output)}. A "
+            "classifier head usually needs flatten (or global pooling) before dense",
+            key="dense on a non-flat input",
+        )
+    return Geometry(output)
 
 
 def dense_weights(call: Call, geometry: Geometry) -> Weights:
@@ -70,13 +90,18 @@ DENSE = LayerKind(
             "optional check: the input size this layer expects (PyTorch's first argument)",
         ),
     ),
-    positional=("units",),
+    # Keras' Dense(units, activation, use_bias); PyTorch's Linear(in_features, out_features,
+    # bias).
+    positional=("units", "activation", "bias"),
     aliases=("Dense", "Linear", "fc", "fully_connected"),
     rank=None,
     shape=dense_shape,
     weights=dense_weights,
     macs=dense_macs,
     receptive=Receptive.WHOLE,
+    ignored=IGNORED_WEIGHTS,
+    torch_names=("Linear",),
+    torch_positional=("in_features", "units", "bias"),
 )
 
 # -- flatten ---------------------------------------------------------------------------------
@@ -91,7 +116,7 @@ def flatten_shape(call: Call) -> Geometry:
 FLATTEN = LayerKind(
     name="flatten",
     summary="all axes into one vector (Keras Flatten, PyTorch Flatten)",
-    params=(),
+    params=(DATA_FORMAT,),
     positional=(),
     aliases=("Flatten",),
     rank=None,
@@ -124,6 +149,7 @@ DROPOUT = LayerKind(
     weights=no_weights,
     macs=no_macs,
     receptive=Receptive.POINTWISE,
+    ignored=IGNORED_DROPOUT,
 )
 
 ACTIVATION_KIND = LayerKind(
@@ -150,29 +176,59 @@ def batchnorm_shape(call: Call) -> Geometry:
             f"{count(call.channels, 'channel')} (shape {show_shape(call.input)}); "
             "drop num_features or fix the layer before"
         )
+    axis = call.values.get("axis")
+    if isinstance(axis, int):
+        rank = len(call.input) + 1  # keras counts the batch as axis 0
+        channel_axis = rank - 1 if call.channels_last or len(call.input) == 1 else 1
+        if not -rank <= axis < rank or axis % rank != channel_axis:
+            raise call.fail(
+                f"axis {axis} is not the channel axis of its input {show_shape(call.input)} "
+                f"(with the batch as axis 0, the channels are axis {channel_axis}, or -1 "
+                "channels last); convcalc normalises over the layout's channel axis: drop "
+                "axis, or set the layout"
+            )
+    keras = call.framework is Framework.KERAS
+    if not keras and ({"center", "scale"} & call.given):
+        raise call.fail(
+            "center and scale are keras' arguments; pytorch's BatchNorm learns its weight and "
+            "bias both or neither: use affine"
+        )
+    if keras and "track_running_stats" in call.given:
+        raise call.fail(
+            "track_running_stats is pytorch's argument; keras' BatchNormalization always "
+            "keeps its moving mean and variance"
+        )
     return Geometry(call.input)
 
 
 def batchnorm_weights(call: Call, geometry: Geometry) -> Weights:
     channels, affine = call.channels, call.flag("affine")
-    learned = 2 * channels if affine else 0
     if call.framework is Framework.KERAS:
-        # gamma and beta are trained; the moving mean and variance are weights Keras counts
-        # as non-trainable.
+        # gamma (scale) and beta (center) are trained; the moving mean and variance are
+        # weights Keras counts as non-trainable.
+        parts = [name for name in ("scale", "center") if affine and call.flag(name)]
+        learned = len(parts) * channels
         if call.notes is not None:
-            learned_part = f"2*{channels} gamma, beta + " if affine else ""
+            names = {"scale": "gamma", "center": "beta"}
+            learned_part = (
+                f"{len(parts)}*{channels} {', '.join(names[p] for p in parts)} + "
+                if parts
+                else ""
+            )
             call.note(
                 f"params: {learned_part}2*{channels} moving mean, variance (non-trainable) "
                 f"= {learned + 2 * channels:,}"
             )
         return Weights(trainable=learned, non_trainable=2 * channels)
-    # PyTorch: weight and bias are parameters; running mean and variance are buffers.
+    # PyTorch: weight and bias are parameters; running mean and variance are buffers, kept
+    # only with track_running_stats.
+    learned = 2 * channels if affine else 0
+    buffers = 2 * channels if call.flag("track_running_stats") else 0
     if call.notes is not None:
         learned_part = f"2*{channels} weight, bias" if affine else "none (affine off)"
-        call.note(
-            f"params: {learned_part} = {learned:,}; buffers: 2*{channels} running mean, variance"
-        )
-    return Weights(trainable=learned, buffers=2 * channels)
+        kept = f"2*{channels} running mean, variance" if buffers else "none"
+        call.note(f"params: {learned_part} = {learned:,}; buffers: {kept}")
+    return Weights(trainable=learned, buffers=buffers)
 
 
 BATCHNORM = LayerKind(
@@ -183,8 +239,16 @@ BATCHNORM = LayerKind(
             "affine",
             Flag(),
             True,
-            "learn a scale and shift per channel (Keras center/scale)",
+            "learn a scale and shift per channel (false: neither)",
             ("center_scale",),
+        ),
+        Param("center", Flag(), True, "keras: learn the shift (beta)"),
+        Param("scale", Flag(), True, "keras: learn the scale (gamma)"),
+        Param(
+            "track_running_stats",
+            Flag(),
+            True,
+            "pytorch: keep running mean and variance (buffers)",
         ),
         Param(
             "num_features",
@@ -192,14 +256,26 @@ BATCHNORM = LayerKind(
             None,
             "optional check: the channels this layer expects (PyTorch's first argument)",
         ),
+        Param(
+            "axis",
+            Integer(),
+            None,
+            "keras: the channel axis, counting the batch as 0 (-1: channels last); must be "
+            "the layout's",
+        ),
     ),
-    positional=(),
+    # Keras' BatchNormalization(axis, ...); PyTorch's BatchNorm2d(num_features, eps,
+    # momentum, affine, track_running_stats).
+    positional=("axis",),
     aliases=("BatchNormalization", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "bn", "batch_norm"),
     rank=None,
     shape=batchnorm_shape,
     weights=batchnorm_weights,
     macs=no_macs,
     receptive=Receptive.POINTWISE,
+    ignored=IGNORED_NORM,
+    torch_names=("BatchNorm1d", "BatchNorm2d", "BatchNorm3d"),
+    torch_positional=("num_features", "eps", "momentum", "affine", "track_running_stats"),
 )
 
 

@@ -22,6 +22,8 @@ from ._settings import Framework
 from ._values import PaddingValue, WholeNumber, join_axes
 from ._vocab import (
     ACTIVATION_PARAM,
+    DATA_FORMAT,
+    IGNORED_DEPTHWISE,
     BIAS_PARAM,
     DILATION,
     FILTERS,
@@ -122,8 +124,20 @@ def _depthwise_kind(rank: int) -> LayerKind:
             BIAS_PARAM,
             ACTIVATION_PARAM,
             IN_CHANNELS_PARAM,
+            DATA_FORMAT,
         ),
-        positional=("kernel", "stride"),
+        # Keras' DepthwiseConv2D(kernel_size, strides, padding, depth_multiplier, data_format,
+        # dilation_rate, activation, use_bias)
+        positional=(
+            "kernel",
+            "stride",
+            "padding",
+            "depth_multiplier",
+            "data_format",
+            "dilation",
+            "activation",
+            "bias",
+        ),
         aliases=(f"DepthwiseConv{rank}D", f"DepthwiseConv{rank}d", f"dwconv{rank}d")
         + (("dwconv", "depthwise_conv") if rank == 2 else ()),
         rank=rank,
@@ -131,6 +145,7 @@ def _depthwise_kind(rank: int) -> LayerKind:
         weights=depthwise_weights,
         macs=depthwise_macs,
         receptive=Receptive.WINDOW,
+        ignored=IGNORED_DEPTHWISE,
     )
 
 
@@ -189,8 +204,21 @@ def _separable_kind(rank: int) -> LayerKind:
             BIAS_PARAM,
             ACTIVATION_PARAM,
             IN_CHANNELS_PARAM,
+            DATA_FORMAT,
         ),
-        positional=("filters", "kernel", "stride"),
+        # Keras' SeparableConv2D(filters, kernel_size, strides, padding, data_format,
+        # dilation_rate, depth_multiplier, activation, use_bias)
+        positional=(
+            "filters",
+            "kernel",
+            "stride",
+            "padding",
+            "data_format",
+            "dilation",
+            "depth_multiplier",
+            "activation",
+            "bias",
+        ),
         aliases=(
             f"SeparableConv{rank}D",
             f"SeparableConvolution{rank}D",
@@ -203,6 +231,7 @@ def _separable_kind(rank: int) -> LayerKind:
         weights=separable_weights,
         macs=separable_macs,
         receptive=Receptive.WINDOW,
+        ignored=IGNORED_DEPTHWISE,
     )
 
 

@@ -22,7 +22,9 @@ from ._kind import (
     no_macs,
     no_weights,
 )
+from ._settings import Framework, Layout
 from ._values import Choice, Flag, Margins, PerAxis, Shape, axes_word, join_axes
+from ._vocab import DATA_FORMAT, IGNORED_ANY
 
 
 def _spatial_note(call: Call, sizes: tuple[int, ...], how: str) -> None:
@@ -59,6 +61,7 @@ def _global_kind(rank: int, kind: str) -> LayerKind:
                 "keep the spatial axes as size 1 instead of dropping them",
                 ("keepdim", "keep_dims"),
             ),
+            DATA_FORMAT,
         ),
         positional=(),
         aliases=(f"{keras_name}{rank}D", f"{short}{rank}D", f"{short}{rank}d"),
@@ -67,6 +70,7 @@ def _global_kind(rank: int, kind: str) -> LayerKind:
         weights=no_weights,
         macs=no_macs,
         receptive=Receptive.WHOLE,
+        ignored=IGNORED_ANY,
     )
 
 
@@ -97,6 +101,7 @@ def _adaptive_kind(rank: int, kind: str) -> LayerKind:
                 "output size: one for all axes (1) or per axis (7x7)",
                 ("output_shape",),
             ),
+            DATA_FORMAT,
         ),
         positional=("output_size",),
         aliases=(f"{torch_name}{rank}d", f"{torch_name}{rank}D", f"{keras_name}{rank}D"),
@@ -105,6 +110,7 @@ def _adaptive_kind(rank: int, kind: str) -> LayerKind:
         weights=no_weights,
         macs=no_macs,
         receptive=Receptive.WHOLE,
+        ignored=("return_indices", *IGNORED_ANY),
     )
 
 
@@ -136,7 +142,10 @@ def _zeropadding_kind(rank: int) -> LayerKind:
         name=f"zeropadding{rank}d",
         summary=f"adds zeros at both ends of {rank} spatial {axes_word(rank)} "
         f"(Keras ZeroPadding{rank}D, PyTorch ZeroPad{rank}d)",
-        params=(Param("padding", Margins("padding"), 1, f"zeros per side: {_margin_forms(rank)}"),),
+        params=(
+            Param("padding", Margins("padding"), 1, f"zeros per side: {_margin_forms(rank)}"),
+            DATA_FORMAT,
+        ),
         positional=("padding",),
         aliases=(f"ZeroPadding{rank}D", f"ZeroPad{rank}d", f"ZeroPad{rank}D"),
         rank=rank,
@@ -144,12 +153,19 @@ def _zeropadding_kind(rank: int) -> LayerKind:
         weights=no_weights,
         macs=no_macs,
         receptive=Receptive.WINDOW,
+        ignored=IGNORED_ANY,
     )
 
 
 def cropping_shape(call: Call) -> Geometry:
     # For the receptive field, cropping is a window of one tap that starts `before` late.
     margins = call.margins("cropping")
+    if (
+        call.kind.rank == 1
+        and call.framework is Framework.KERAS
+        and call.settings.layout is Layout.CHW
+    ):
+        return _keras_cropping1d_channels_first(call, margins[0])
     sizes: list[int] = []
     for label, size, (b, a) in zip(call.axis_labels(), call.spatial, margins, strict=True):
         out = size - b - a
@@ -167,6 +183,27 @@ def cropping_shape(call: Call) -> Geometry:
     return Geometry(call.shape(tuple(sizes), call.channels), windows)
 
 
+def _keras_cropping1d_channels_first(call: Call, margin: tuple[int, int]) -> Geometry:
+    """Keras' Cropping1D has no data_format: it always crops axis 1 of (batch, axis 1, axis
+    2), which in a channels-first (C L) input is the channel axis."""
+    before, after = margin
+    channels = call.channels - before - after
+    if call.notes is not None:
+        call.note(f"C: {call.channels} - {before} - {after} = {channels} (keras crops axis 1)")
+    if channels < 1:
+        raise call.fail(
+            f"cropping {before} + {after} leaves nothing of its {call.channels} channels: "
+            "keras' Cropping1D has no data_format and crops axis 1, the channels in a C L "
+            f"input; crop at most {call.channels - 1}, or use layout hwc"
+        )
+    call.remark(
+        f"{call.where}: keras' Cropping1D has no data_format and always crops axis 1, which "
+        "in this channels-first (C L) input is the channels; that is what keras does. To crop "
+        "L, use layout hwc"
+    )
+    return Geometry((channels, *call.spatial), (Window(1, 1, 0),))
+
+
 def _cropping_kind(rank: int) -> LayerKind:
     return LayerKind(
         name=f"cropping{rank}d",
@@ -180,6 +217,8 @@ def _cropping_kind(rank: int) -> LayerKind:
                 f"positions removed per side: {_margin_forms(rank)}",
                 ("crop",),
             ),
+            # Keras' Cropping1D alone has no data_format (see cropping_shape).
+            *((DATA_FORMAT,) if rank > 1 else ()),
         ),
         positional=("cropping",),
         aliases=(f"Cropping{rank}D", f"crop{rank}d"),
@@ -188,6 +227,7 @@ def _cropping_kind(rank: int) -> LayerKind:
         weights=no_weights,
         macs=no_macs,
         receptive=Receptive.WINDOW,
+        ignored=IGNORED_ANY,
     )
 
 
@@ -244,6 +284,7 @@ def _upsampling_kind(rank: int) -> LayerKind:
                 "how new positions are filled (no effect on shape)",
                 ("mode",),
             ),
+            DATA_FORMAT,
         ),
         positional=("size",),
         aliases=(f"UpSampling{rank}D",),
@@ -252,6 +293,7 @@ def _upsampling_kind(rank: int) -> LayerKind:
         weights=no_weights,
         macs=no_macs,
         receptive=Receptive.WHOLE,
+        ignored=IGNORED_ANY,
     )
 
 
@@ -329,6 +371,9 @@ UPSAMPLE = LayerKind(
     weights=no_weights,
     macs=no_macs,
     receptive=Receptive.WHOLE,
+    ignored=("recompute_scale_factor", "antialias", *IGNORED_ANY),
+    torch_names=("Upsample",),
+    torch_positional=("size", "scale_factor", "mode", "align_corners", "recompute_scale_factor"),
 )
 
 # -- reshape --------------------------------------------------------------------------------

@@ -19,6 +19,8 @@ from ._values import PaddingValue, PerAxis, WholeNumber, axes_word
 from ._vocab import (
     ACTIVATION_PARAM,
     BIAS_PARAM,
+    DATA_FORMAT,
+    IGNORED_CONV,
     DILATION,
     FILTERS,
     IN_CHANNELS_PARAM,
@@ -223,8 +225,21 @@ def _transpose_kind(rank: int) -> LayerKind:
             BIAS_PARAM,
             ACTIVATION_PARAM,
             IN_CHANNELS_PARAM,
+            DATA_FORMAT,
         ),
-        positional=("filters", "kernel", "stride"),
+        # Keras' Conv2DTranspose(filters, kernel_size, strides, padding, output_padding,
+        # data_format, dilation_rate, activation, use_bias)
+        positional=(
+            "filters",
+            "kernel",
+            "stride",
+            "padding",
+            "output_padding",
+            "data_format",
+            "dilation",
+            "activation",
+            "bias",
+        ),
         aliases=(
             f"Conv{rank}DTranspose",
             f"Convolution{rank}DTranspose",
@@ -238,6 +253,22 @@ def _transpose_kind(rank: int) -> LayerKind:
         weights=transpose_weights,
         macs=transpose_macs,
         receptive=Receptive.WHOLE,
+        ignored=IGNORED_CONV,
+        torch_names=(f"ConvTranspose{rank}d",),
+        # PyTorch's ConvTranspose2d(in_channels, out_channels, kernel_size, stride, padding,
+        # output_padding, groups, bias, dilation, padding_mode)
+        torch_positional=(
+            "in_channels",
+            "filters",
+            "kernel",
+            "stride",
+            "padding",
+            "output_padding",
+            "groups",
+            "bias",
+            "dilation",
+            "padding_mode",
+        ),
     )
 
 

@@ -26,9 +26,12 @@ from ._values import Flag, PaddingValue, PerAxis, axes_word
 from ._vocab import (
     ACTIVATION_PARAM,
     BIAS_PARAM,
+    DATA_FORMAT,
     DILATION,
     FILTERS,
     GROUPS,
+    IGNORED_CONV,
+    IGNORED_POOL,
     IN_CHANNELS_PARAM,
     KERNEL,
     STRIDE,
@@ -64,7 +67,36 @@ def _conv_params(rank: int) -> tuple[Param, ...]:
         BIAS_PARAM,
         ACTIVATION_PARAM,
         IN_CHANNELS_PARAM,
+        DATA_FORMAT,
     )
+
+
+CONV_POSITIONAL = (
+    "filters",
+    "kernel",
+    "stride",
+    "padding",
+    "data_format",
+    "dilation",
+    "groups",
+    "activation",
+    "bias",
+)
+"""Keras' ``Conv2D(filters, kernel_size, strides, padding, data_format, dilation_rate, groups,
+activation, use_bias)``: the order of convcalc's own spelling too."""
+TORCH_CONV_POSITIONAL = (
+    "in_channels",
+    "filters",
+    "kernel",
+    "stride",
+    "padding",
+    "dilation",
+    "groups",
+    "bias",
+    "padding_mode",
+)
+"""PyTorch's ``Conv2d(in_channels, out_channels, kernel_size, stride, padding, dilation,
+groups, bias, padding_mode)``."""
 
 
 def conv_shape(call: Call) -> Geometry:
@@ -120,19 +152,22 @@ def _conv_kind(rank: int) -> LayerKind:
         summary=f"convolution over {rank} spatial {axes_word(rank)} "
         f"(Keras Conv{rank}D, PyTorch Conv{rank}d)",
         params=_conv_params(rank),
-        positional=("filters", "kernel", "stride"),
+        positional=CONV_POSITIONAL,
         aliases=(f"Conv{rank}D", f"Conv{rank}d", f"Convolution{rank}D", *short),
         rank=rank,
         shape=conv_shape,
         weights=conv_weights,
         macs=conv_macs,
         receptive=Receptive.WINDOW,
+        ignored=IGNORED_CONV,
+        torch_names=(f"Conv{rank}d",),
+        torch_positional=TORCH_CONV_POSITIONAL,
     )
 
 
 # -- pools ----------------------------------------------------------------------------------
 
-POOL_PARAMS = (
+_POOL_PARAMS = (
     Param(
         "size",
         PerAxis(),
@@ -159,12 +194,34 @@ POOL_PARAMS = (
         False,
         "pytorch: round the output size up (a window starting in the right padding is dropped)",
     ),
+    DATA_FORMAT,
 )
+MAXPOOL_PARAMS = (
+    *_POOL_PARAMS,
+    Param("dilation", PerAxis(), 1, "pytorch MaxPool: gap between window taps"),
+)
+AVGPOOL_PARAMS = _POOL_PARAMS
+POOL_POSITIONAL = ("size", "stride", "padding", "data_format")
+"""Keras' ``MaxPooling2D(pool_size, strides, padding, data_format)``."""
+TORCH_POOL_POSITIONAL = {
+    "max": ("size", "stride", "padding", "dilation", "return_indices", "ceil_mode"),
+    "avg": ("size", "stride", "padding", "ceil_mode", "count_include_pad", "divisor_override"),
+}
+"""PyTorch's ``MaxPool2d(kernel_size, stride, padding, dilation, return_indices, ceil_mode)``
+and ``AvgPool2d(kernel_size, stride, padding, ceil_mode, count_include_pad,
+divisor_override)``."""
 
 
 def pool_shape(call: Call) -> Geometry:
     padding = call.padding()
     keras = call.framework is Framework.KERAS
+    size = call.axes("size")
+    dilation = call.axes("dilation") if "dilation" in call.values else (1,) * len(size)
+    if keras and max(dilation) > 1:
+        raise call.fail(
+            "keras pools have no dilation; it is pytorch's MaxPool argument: use "
+            "--framework pytorch, or dilation 1"
+        )
     if keras and call.flag("ceil_mode"):
         raise call.fail(
             "ceil_mode is pytorch only; keras pools round down, or keep every input with "
@@ -176,20 +233,24 @@ def pool_shape(call: Call) -> Geometry:
             "(at most half the pool size)"
         )
     if not keras and isinstance(padding, tuple):
-        for axis, (size, (before, _)) in enumerate(zip(call.axes("size"), padding, strict=True)):
-            if 2 * before > size:
+        for axis, (taps, gap, (before, _)) in enumerate(
+            zip(size, dilation, padding, strict=True)
+        ):
+            span = gap * (taps - 1) + 1
+            if 2 * before > span:
+                spanned = "" if gap == 1 else f" (spanning {span} with dilation {gap})"
                 raise call.fail(
-                    f"padding {before} is more than half the pool size {size} on "
+                    f"padding {before} is more than half the pool size {taps}{spanned} on "
                     f"{call.axis_labels()[axis]}; pytorch refuses it (pad should be at most "
-                    f"half of kernel size): use padding {size // 2} or less"
+                    f"half of effective kernel size): use padding {span // 2} or less"
                 )
     if not keras and call.kind.name == "avgpool3d":
         # PyTorch's avg_pool3d alone checks the unpadded input against the window
         # (pool3d_shape_check with check_input_size), whatever the padding.
-        for axis, (length, size) in enumerate(zip(call.spatial, call.axes("size"), strict=True)):
-            if length < size:
+        for axis, (length, window) in enumerate(zip(call.spatial, size, strict=True)):
+            if length < window:
                 raise call.fail(
-                    f"pool size {size} is larger than its input on {call.axis_labels()[axis]} "
+                    f"pool size {window} is larger than its input on {call.axis_labels()[axis]} "
                     f"({length}); pytorch's AvgPool3d refuses that even with padding: use a "
                     "smaller pool size or a larger input"
                 )
@@ -206,14 +267,17 @@ def _pool_kind(rank: int, kind: str) -> LayerKind:
         name=f"{kind}pool{rank}d",
         summary=f"{'max' if kind == 'max' else 'average'} pooling over {rank} spatial "
         f"{axes_word(rank)} ({keras_name}{rank}D, {torch_name}{rank}d)",
-        params=POOL_PARAMS,
-        positional=("size", "stride"),
+        params=MAXPOOL_PARAMS if kind == "max" else AVGPOOL_PARAMS,
+        positional=POOL_POSITIONAL,
         aliases=(f"{keras_name}{rank}D", f"{torch_name}{rank}D", f"{torch_name}{rank}d", *short),
         rank=rank,
         shape=pool_shape,
         weights=no_weights,
         macs=no_macs,
         receptive=Receptive.WINDOW,
+        ignored=IGNORED_POOL,
+        torch_names=(f"{torch_name}{rank}d",),
+        torch_positional=TORCH_POOL_POSITIONAL[kind],
     )
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import NamedTuple, TypeVar
 
-from ._catalogue import find_kind, find_param
+from ._catalogue import find_kind, find_param, is_ignored
 from ._errors import SpecError, did_you_mean
 from ._kind import REQUIRED, LayerKind, SameAs, Shape
 from ._settings import DEFAULT_LAYOUT, DType, Framework, Layout, OutputFormat, Settings
@@ -68,6 +68,9 @@ class ModelSpec(NamedTuple):
     """The file's ``format`` key, if it has one; only the CLI acts on it."""
     scopes: Mapping[str, str] = MappingProxyType({})
     """Dotted path of every block use and construct -> its type, for folding rows by depth."""
+    layout_given: bool = False
+    """Whether the model said its layout (else it is the framework's default, and a shape
+    that looks written in the other order earns a note)."""
 
 
 too_deep = "the model nests blocks or constructs too deeply to follow; flatten it"
@@ -164,7 +167,15 @@ def read_model(spec: object) -> ModelSpec:
         nodes = reader.read_model(layers)
     except RecursionError:  # the reader's own limit stops real files long before this
         raise SpecError(too_deep) from None
-    return ModelSpec(name, shape, settings, tuple(nodes), output_format, reader.scopes)
+    return ModelSpec(
+        name,
+        shape,
+        settings,
+        tuple(nodes),
+        output_format,
+        reader.scopes,
+        spec.get("layout") is not None,
+    )
 
 
 def _optional(spec: Mapping[str, object], key: str, value_type: WholeNumber | Flag) -> object:
@@ -259,6 +270,9 @@ def build_layer(
                 f"{located}: trainable {show(trainable_raw)} is not valid: {problem.reason}"
             ) from None
         values, given = read_values(kind, params, located)
+        reading = params.get(TORCH_READING)
+        if isinstance(reading, TorchReading):
+            values[TORCH_READING] = reading
         checked = (values, frozenset(given), trainable)
     values, given_names, trainable = checked
     layer = LayerSpec(
@@ -267,18 +281,38 @@ def build_layer(
     return layer, checked
 
 
+class TorchReading(NamedTuple):
+    """A neutral spelling's positional values read in PyTorch's order as well, kept to refuse
+    them under pytorch when that reading fits the input as well as convcalc's does."""
+
+    in_channels: object
+    """The first value: PyTorch's in_channels."""
+    message: str
+    """Both readings, and how to write each unambiguously."""
+
+
+TORCH_READING = "\0torch-reading"
+"""The key a :class:`TorchReading` is kept under in a layer's values (no parameter's name)."""
+
+
 def place_positional(
     kind: LayerKind, raw_params: object, where: str, spelling: str = ""
 ) -> dict[str, object]:
     """Parameters by name from a mapping, a scalar (the first positional) or a list of them.
 
-    ``spelling`` is the type name as the user wrote it: a framework's own class name decides
-    whose positional order applies (PyTorch's ``Conv2d(in, out, kernel)``)."""
+    ``spelling`` is the type name as the user wrote it. PyTorch's own class name, spelled
+    exactly (``Conv2d``, ``Linear``), takes PyTorch's positional order (``in_channels,
+    out_channels, kernel_size``); every other spelling takes the catalogue's, which is Keras'
+    (``Conv2D(filters, kernel_size, strides)``). A neutral spelling (``conv2d``) whose values
+    also read as a PyTorch call keeps that reading too, for the engine to refuse under
+    pytorch when the first value is the input's channel count (see :class:`TorchReading`)."""
     if isinstance(raw_params, Mapping):
         return dict(raw_params)
     if raw_params is None:
         return {}
-    if not kind.positional:
+    torch_order = spelling.strip() in kind.torch_names and bool(kind.torch_positional)
+    order = kind.torch_positional if torch_order else kind.positional
+    if not order:
         raise SpecError(
             f"{where} ({kind.name}): {kind.name} takes no value here, got {show(raw_params)}; "
             + (
@@ -288,17 +322,41 @@ def place_positional(
             )
         )
     values = list(raw_params) if isinstance(raw_params, (list, tuple)) else [raw_params]
-    if len(kind.positional) == 1 and len(values) > 1:
+    if len(order) == 1 and len(values) > 1:
         # One positional parameter whose value may itself be a list: reshape: [64, 3],
         # zeropadding2d: [[0, 1], [0, 1]], adaptive_avgpool2d: [7, 7].
         values = [raw_params]
-    if len(values) > len(kind.positional):
+    whose = f"{spelling.strip()} takes PyTorch's order" if torch_order else f"{kind.name} takes"
+    if len(values) > len(order):
         raise SpecError(
             f"{where} ({kind.name}): {len(values)} positional values given but "
-            f"{kind.name} takes at most {len(kind.positional)}"
-            + (f" ({', '.join(kind.positional)})" if kind.positional else "")
+            f"{whose} at most {len(order)} ({', '.join(order)}); name the others"
         )
-    return dict(zip(kind.positional, values, strict=False))
+    placed: dict[str, object] = dict(zip(order, values, strict=False))
+    if not torch_order and kind.torch_positional[:1] == ("in_channels",) and len(values) >= 3:
+        placed[TORCH_READING] = TorchReading(values[0], _both_readings(kind, values, spelling))
+    return placed
+
+
+def _both_readings(kind: LayerKind, values: list[object], spelling: str) -> str:
+    """The message for a neutral spelling whose values read two ways (kept for later)."""
+    ours = ", ".join(f"{n} {show(v)}" for n, v in zip(kind.positional, values, strict=False))
+    torch_names = {"filters": "out_channels", "kernel": "kernel_size"}
+    theirs = ", ".join(
+        f"{torch_names.get(n, n)} {show(v)}"
+        for n, v in zip(kind.torch_positional, values, strict=False)
+    )
+    named = ",".join(
+        f"{n}={show(v).strip(chr(39))}"
+        for n, v in zip(kind.torch_positional[1:3], values[1:3], strict=False)
+    )
+    torch_name = kind.torch_names[0] if kind.torch_names else kind.name
+    return (
+        f"{spelling.strip() or kind.name} with the values {show(values)} reads two ways: in "
+        f"convcalc's order, which is Keras', as {ours}; in PyTorch's order as {theirs}, and "
+        f"its first value is the input's channel count. Write {torch_name} (spelled so) for "
+        f"PyTorch's order, or name the values ({kind.name}: {{{named}}})"
+    )
 
 
 def read_values(
@@ -307,9 +365,11 @@ def read_values(
     """Every parameter of ``kind``, checked and normalised, with defaults filled in."""
     raw: dict[str, tuple[str, object]] = {}
     for key, value in params.items():
-        if key in LAYER_KEYS or key == "type":
+        if key in LAYER_KEYS or key == "type" or key == TORCH_READING:
             continue
         param = find_param(kind, str(key))
+        if param is None and is_ignored(kind, str(key)):
+            continue  # a framework argument that changes no count
         if param is None:
             names = [p.name for p in kind.params] + [a for p in kind.params for a in p.aliases]
             takes = ", ".join(p.name for p in kind.params) or "no parameters"
@@ -337,6 +397,9 @@ def read_values(
             continue
         else:
             value = param.default
+        if value is None and isinstance(param.default, SameAs):
+            del raw[param.name]  # PyTorch's stride=None: the default, as PyTorch reads it
+            continue
         if value is None:
             if param.default is not None:  # an explicit null (or `filters:` left empty)
                 raise SpecError(

@@ -69,3 +69,64 @@ KERNEL = Param(
 STRIDE = Param("stride", PerAxis(), 1, "step between windows", ("strides", "subsample"))
 DILATION = Param("dilation", PerAxis(), 1, "gap between kernel taps", ("dilation_rate",))
 GROUPS = Param("groups", WholeNumber(), 1, "channel groups; must divide input channels and filters")
+
+# -- framework arguments that change no count: accepted and ignored ----------------------------
+
+IGNORED_ANY = ("dtype", "device", "autocast")
+"""What every Keras layer or PyTorch module may be given."""
+IGNORED_WEIGHTS = (
+    "kernel_initializer",
+    "bias_initializer",
+    "kernel_regularizer",
+    "bias_regularizer",
+    "activity_regularizer",
+    "kernel_constraint",
+    "bias_constraint",
+    "lora_rank",
+    "lora_alpha",
+    "quantization_config",
+    *IGNORED_ANY,
+)
+"""Keras' initialisers, regularisers and constraints of a kernel and bias."""
+IGNORED_CONV = (*IGNORED_WEIGHTS, "padding_mode")
+"""PyTorch's ``padding_mode`` (zeros, reflect, replicate, circular) pads with other values,
+never another amount."""
+IGNORED_DEPTHWISE = (
+    *IGNORED_CONV,
+    "depthwise_initializer",
+    "depthwise_regularizer",
+    "depthwise_constraint",
+    "pointwise_initializer",
+    "pointwise_regularizer",
+    "pointwise_constraint",
+)
+IGNORED_NORM = (
+    "epsilon",
+    "eps",
+    "momentum",
+    "beta_initializer",
+    "gamma_initializer",
+    "moving_mean_initializer",
+    "moving_variance_initializer",
+    "beta_regularizer",
+    "gamma_regularizer",
+    "beta_constraint",
+    "gamma_constraint",
+    "synchronized",
+    "rms_scaling",
+    *IGNORED_ANY,
+)
+IGNORED_POOL = ("return_indices", "count_include_pad", "divisor_override", *IGNORED_ANY)
+IGNORED_DROPOUT = ("noise_shape", "seed", "inplace", "stddev", *IGNORED_ANY)
+IGNORED_ACTIVATION = ("approximate", *IGNORED_ANY)
+
+DATA_FORMAT = Param(
+    "data_format",
+    Choice(
+        ("channels_last", "channels_first"),
+        (("hwc", "channels_last"), ("nhwc", "channels_last"), ("chw", "channels_first")),
+    ),
+    None,
+    "keras: channels_last or channels_first; must match the model's layout (--layout)",
+)
+"""Keras' per-layer layout: convcalc has one layout per model, which this must match."""

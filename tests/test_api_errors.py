@@ -40,7 +40,7 @@ EXACT = [
         model({"conv2d": {"filter": 32, "kernel": 3}}),
         "layer 1 (conv2d): unknown parameter 'filter' (did you mean 'filters'?); "
         "conv2d takes: filters, kernel, stride, padding, dilation, groups, bias, activation, "
-        "in_channels",
+        "in_channels, data_format",
         id="misspelt-parameter",
     ),
     pytest.param(
@@ -196,7 +196,11 @@ HELPFUL = [
     ),
     pytest.param(model(5), ["layer 1", "type name"], id="layer-a-number"),
     pytest.param(
-        model({"conv2d": [3, 3, 1, 1]}), ["4 positional", "at most 3"], id="too-many-positionals"
+        # Keras' Conv2D takes nine positionally: filters, kernel_size, strides, padding,
+        # data_format, dilation_rate, groups, activation, use_bias.
+        model({"conv2d": [3, 3, 1, 1, None, 1, 1, None, True, 5]}),
+        ["10 positional", "at most 9"],
+        id="too-many-positionals",
     ),
     pytest.param(
         model({"conv2d": {"filters": 3, "kernel": 3, "kernel_size": 5}}),

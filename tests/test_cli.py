@@ -454,7 +454,10 @@ def test_python_dash_m() -> None:
 
 # -- errors ---------------------------------------------------------------------------------
 
-CONV2D_PARAMS = "filters, kernel, stride, padding, dilation, groups, bias, activation, in_channels"
+CONV2D_PARAMS = (
+    "filters, kernel, stride, padding, dilation, groups, bias, activation, in_channels, "
+    "data_format"
+)
 
 
 def test_unknown_layer_type_in_chain() -> None:

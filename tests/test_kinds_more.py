@@ -1005,9 +1005,53 @@ def test_param_aliases(kind_name: str, spelling: str, name: str) -> None:
 
 
 POSITIONAL = [
-    ("depthwise_conv2d", ("kernel", "stride")),
-    ("separable_conv1d", ("filters", "kernel", "stride")),
-    ("conv3d_transpose", ("filters", "kernel", "stride")),
+    # Keras' DepthwiseConv2D(kernel_size, strides, padding, depth_multiplier, data_format,
+    # dilation_rate, activation, use_bias)
+    (
+        "depthwise_conv2d",
+        (
+            "kernel",
+            "stride",
+            "padding",
+            "depth_multiplier",
+            "data_format",
+            "dilation",
+            "activation",
+            "bias",
+        ),
+    ),
+    # SeparableConv1D(filters, kernel_size, strides, padding, data_format, dilation_rate,
+    # depth_multiplier, activation, use_bias)
+    (
+        "separable_conv1d",
+        (
+            "filters",
+            "kernel",
+            "stride",
+            "padding",
+            "data_format",
+            "dilation",
+            "depth_multiplier",
+            "activation",
+            "bias",
+        ),
+    ),
+    # Conv3DTranspose(filters, kernel_size, strides, padding, output_padding, data_format,
+    # dilation_rate, activation, use_bias)
+    (
+        "conv3d_transpose",
+        (
+            "filters",
+            "kernel",
+            "stride",
+            "padding",
+            "output_padding",
+            "data_format",
+            "dilation",
+            "activation",
+            "bias",
+        ),
+    ),
     ("global_maxpool2d", ()),
     ("adaptive_avgpool1d", ("output_size",)),
     ("zeropadding3d", ("padding",)),
