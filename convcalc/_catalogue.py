@@ -40,14 +40,56 @@ def _index() -> dict[str, LayerKind]:
 _BY_NAME = _index()
 
 
-def find_kind(name: str) -> LayerKind | None:
-    """The kind a type name means, in any spelling; None when there is none."""
-    return _BY_NAME.get(normalize_name(name))
+FAMILIES: dict[str, str] = {
+    "conv": "conv{}d",
+    "pool": "maxpool{}d",
+    "maxpool": "maxpool{}d",
+    "avgpool": "avgpool{}d",
+    "averagepool": "avgpool{}d",
+    "dwconv": "depthwise_conv{}d",
+    "depthwiseconv": "depthwise_conv{}d",
+    "sepconv": "separable_conv{}d",
+    "separableconv": "separable_conv{}d",
+    "deconv": "conv{}d_transpose",
+    "convtranspose": "conv{}d_transpose",
+    "zeropadding": "zeropadding{}d",
+    "cropping": "cropping{}d",
+    "crop": "cropping{}d",
+    "upsampling": "upsampling{}d",
+    "globalmaxpool": "global_maxpool{}d",
+    "globalavgpool": "global_avgpool{}d",
+    "adaptivemaxpool": "adaptive_maxpool{}d",
+    "adaptiveavgpool": "adaptive_avgpool{}d",
+}
+"""Short names without a rank (``conv``, ``pool``): each means the kind of that family whose
+rank is its input's number of spatial axes, as ``convcalc conv SHAPE`` does."""
+
+
+def family(name: str) -> str | None:
+    """The family a type name means (``conv``), or None for a name with a rank of its own."""
+    key = normalize_name(name)
+    return key if key in FAMILIES else None
+
+
+def family_member(name: str, rank: int) -> LayerKind | None:
+    """The kind of family ``name`` for data with ``rank`` spatial axes; None if it has none."""
+    template = FAMILIES.get(normalize_name(name))
+    return None if template is None else _BY_NAME.get(normalize_name(template.format(rank)))
+
+
+def find_kind(name: str, rank: int = 2) -> LayerKind | None:
+    """The kind a type name means, in any spelling; None when there is none. A family's short
+    name (``conv``) means its member for ``rank`` spatial axes, or its 2-D one."""
+    key = normalize_name(name)
+    if key in FAMILIES:
+        return family_member(key, rank) or family_member(key, 2)
+    return _BY_NAME.get(key)
 
 
 def spellings() -> list[str]:
     """Every name a type may be written as, for "did you mean" hints."""
-    return [spelling for kind in CATALOGUE for spelling in (kind.name, *kind.aliases)]
+    names = [spelling for kind in CATALOGUE for spelling in (kind.name, *kind.aliases)]
+    return names + [name for name in FAMILIES if name not in names]
 
 
 _PARAMS: dict[str, dict[str, Param]] = {}

@@ -27,6 +27,7 @@ from ._catalogue import find_kind
 from ._completion import use_our_bash_script
 from ._errors import ConvCalcError, SpecError
 from ._settings import DType, Framework, Layout, OutputFormat
+from ._values import show
 
 # -- errors: the one place that maps them to exit code 2 ------------------------------------
 
@@ -155,7 +156,7 @@ class Common(NamedTuple):
     dtype: DType | None = None
     format: OutputFormat | None = None
     explain: bool | None = None
-    depth: int | None = None
+    depth: str | None = None
 
     def overrides(self) -> dict[str, object]:
         """The model-file keys these options set (a command-line option overrides the file)."""
@@ -243,8 +244,12 @@ _COMMON_OPTIONS = [
         (
             "depth",
             Annotated[
-                int | None,
-                typer.Option(min=0, help="Fold layers nested deeper than N into their block's row"),
+                str | None,
+                typer.Option(
+                    metavar="N|all",
+                    help="Fold layers nested deeper than N into their block's row; all "
+                    "shows every layer (long tables fold by default)",
+                ),
             ],
         ),
     )
@@ -282,35 +287,69 @@ def _report_and_print(spec: dict[str, object], common: Common) -> None:
     from ._engine import run
     from ._spec import read_model
 
-    layout_given = "layout" in spec or common.layout is not None
     spec.update(common.overrides())
     model = read_model(spec)
-    hint = None if layout_given else _layout_hint(model.input, model.settings)
-    try:
-        report = run(model)
-    except ConvCalcError as problem:
-        raise type(problem)(f"{problem} ({hint})" if hint else str(problem)) from None
-    if common.depth is not None:
-        from ._report import fold
-
-        report = fold(report, common.depth)
+    report = run(model)
     output_format = common.format or model.format or OutputFormat.TABLE
+    depth = _depth(common.depth)
+    if depth is None and output_format is OutputFormat.TABLE:
+        depth = _default_depth(report)
+        if depth is not None:
+            shown = len(_fold(report, depth).layers)
+            report = report._replace(
+                notes=(
+                    *report.notes,
+                    f"{len(report.layers):,} layers are shown as {shown} rows, blocks folded "
+                    f"below depth {depth}; --depth all shows every layer",
+                )
+            )
+    if depth is not None:
+        report = _fold(report, depth)
     _print(report, output_format)
-    if hint:
-        typer.echo(f"Note: {hint}.", err=True)
+    if output_format in (OutputFormat.JSON, OutputFormat.CSV):
+        # A CSV has no place for them; a JSON reader may not look: both also get them here,
+        # where a person running the command sees them.
+        for note in report.notes:
+            typer.echo(f"Note: {note}", err=True)
 
 
-def _layout_hint(shape: tuple[int, ...], settings: Any) -> str | None:
-    """A word when PyTorch's default C H W reading meets a shape written H W C (28 28 1):
-    a small last axis after a large first one is almost surely channels last."""
-    if settings.layout is not Layout.CHW or len(shape) < 3:
+FOLD_ROWS = 60
+"""A table longer than this, of a model with blocks, is folded to the deepest level that fits."""
+
+
+def _depth(raw: str | None) -> int | None:
+    """``--depth``: a level from 0, or ``all`` (-1: nothing folded); None when not given."""
+    if raw is None:
         return None
-    if not (shape[-1] <= 4 < shape[0]):
+    text = raw.strip()
+    if text.lower() == "all":
+        return -1
+    if not text.isdigit() or len(text) > 6:
+        raise SpecError(
+            f"--depth {show(raw)} is not valid: give a level from 0 (0 folds every block into "
+            "one row) or all"
+        )
+    return int(text)
+
+
+def _fold(report: Any, depth: int) -> Any:
+    from ._report import fold
+
+    return report if depth < 0 else fold(report, depth)
+
+
+def _default_depth(report: Any) -> int | None:
+    """The deepest level at which a long table of nested blocks fits FOLD_ROWS rows; None
+    when the whole table is short or flat."""
+    if len(report.layers) <= FOLD_ROWS:
         return None
-    return (
-        f"pytorch reads the shape as C H W, its default layout, so this input has "
-        f"{shape[0]} channels; for H W C add --layout hwc"
-    )
+    deepest = max(row.depth for row in report.layers)
+    if deepest == 0:
+        return None
+    for depth in range(deepest - 1, -1, -1):
+        if len(_fold(report, depth).layers) <= FOLD_ROWS:
+            return depth
+    return 0
 
 
 def _print(report: Any, output_format: OutputFormat) -> None:
@@ -330,13 +369,18 @@ def _given(**options: object) -> dict[str, object]:
 
 
 def _param_option(kind: str, param: str, *flags: str) -> Any:
-    """A typer option whose help and shown default come from the catalogue, never written
-    twice."""
+    """A typer option whose help, shown default and completion come from the catalogue, never
+    written twice."""
     found = find_kind(kind)
     assert found is not None
     spec = found.param(param)
     shown = False if spec.required else spec.default_text
-    return typer.Option(*flags, help=spec.help, show_default=shown)
+    return typer.Option(
+        *flags,
+        help=spec.help,
+        show_default=shown,
+        autocompletion=lambda incomplete: _complete_value(kind, param, incomplete),
+    )
 
 
 ShapeArg = Annotated[
@@ -364,11 +408,12 @@ def conv(
     dilation: Annotated[str | None, _param_option("conv2d", "dilation")] = None,
     groups: Annotated[int | None, _param_option("conv2d", "groups")] = None,
     bias: Annotated[bool | None, _param_option("conv2d", "bias", "--bias/--no-bias")] = None,
+    activation: Annotated[str | None, _param_option("conv2d", "activation")] = None,
     *,
     common: Common,
 ) -> None:
-    """One convolution: conv1d, conv2d or conv3d, chosen by the rank of SHAPE."""
-    dims = _shape(shape)
+    """One convolution: conv1d, conv2d or conv3d, chosen by the rank of SHAPE (a note says
+    which when it is not 2-D)."""
     layer = _given(
         filters=filters,
         kernel=kernel,
@@ -377,8 +422,9 @@ def conv(
         dilation=dilation,
         groups=groups,
         bias=bias,
+        activation=activation,
     )
-    _single(dims, "conv{rank}d", layer, common)
+    _single(_shape(shape), "conv", layer, common)
 
 
 class PoolKind(str, enum.Enum):
@@ -405,7 +451,7 @@ def pool(
 ) -> None:
     """One pooling layer: max or average, on 1, 2 or 3 spatial axes by the rank of SHAPE."""
     layer = _given(size=size, stride=stride, padding=padding, ceil_mode=ceil_mode)
-    _single(_shape(shape), kind.value + "pool{rank}d", layer, common)
+    _single(_shape(shape), kind.value + "pool", layer, common)
 
 
 @commands.command()
@@ -414,22 +460,21 @@ def dense(
     shape: ShapeArg,
     units: Annotated[int, _param_option("dense", "units")],
     bias: Annotated[bool | None, _param_option("dense", "bias", "--bias/--no-bias")] = None,
+    activation: Annotated[str | None, _param_option("dense", "activation")] = None,
     *,
     common: Common,
 ) -> None:
     """One dense (fully connected) layer, on the last axis of SHAPE."""
-    _single(_shape(shape), "dense", _given(units=units, bias=bias), common)
+    layer = _given(units=units, bias=bias, activation=activation)
+    _single(_shape(shape), "dense", layer, common)
 
 
 def _single(shape: list[int], type_name: str, layer: dict[str, object], common: Common) -> None:
-    rank = max(len(shape) - 1, 0)
-    if "{rank}" in type_name:
-        if rank == 0:
-            raise SpecError(
-                f"SHAPE {shape[0]} is a flat vector, which has no spatial axes to "
-                f"{'convolve' if type_name.startswith('conv') else 'pool'}; give e.g. 28 28 1"
-            )
-        type_name = type_name.format(rank=rank)
+    if len(shape) == 1 and type_name != "dense":
+        raise SpecError(
+            f"SHAPE {shape[0]} is a flat vector, which has no spatial axes to "
+            f"{'convolve' if type_name.startswith('conv') else 'pool'}; give e.g. 28 28 1"
+        )
     _report_and_print({"input": shape, "layers": [{type_name: layer}]}, common)
 
 
@@ -480,7 +525,12 @@ def model(
         ),
     ],
     input: Annotated[
-        str | None, typer.Option("--input", help="Override the model's input shape, e.g. 320x320x3")
+        str | None,
+        typer.Option(
+            "--input",
+            help="Another input, in the model's layout: the spatial size alone (320x320) keeps "
+            "its channels",
+        ),
     ] = None,
     *,
     common: Common,
@@ -488,13 +538,50 @@ def model(
     """A whole network from a YAML model file (`convcalc zoo show mnist_cnn` shows one)."""
     spec = _load_model(file)
     if input is not None:
-        spec["input"] = _shape([input], "--input")
+        spec["input"] = _input_override(spec, input, common, file)
     _report_and_print(spec, common)
+
+
+def _input_override(spec: dict[str, object], text: str, common: Common, source: str) -> list[int]:
+    """``--input`` read in the model's layout: the spatial size alone keeps the model's
+    channels; a whole shape whose channels sit at the other end is refused, not misread."""
+    from ._spec import read_settings
+    from ._values import parse_shape
+
+    given = list(parse_shape(text, "--input"))
+    try:
+        current = parse_shape(spec.get("input"))
+    except ConvCalcError:
+        return given  # the model's own input is wrong: reading the model says how
+    settings = read_settings({**spec, **common.overrides()})
+    channels_last = settings.layout is Layout.HWC
+    channels = current[-1] if channels_last else current[0]
+    order = "H W C" if channels_last else "C H W"
+    if len(current) >= 2 and len(given) == len(current) - 1:
+        return given + [channels] if channels_last else [channels, *given]
+    if len(given) == len(current) >= 3:
+        there, other = (given[-1], given[0]) if channels_last else (given[0], given[-1])
+        if there != channels and other == channels:
+            spatial = given[:-1] if not channels_last else given[1:]
+            fixed = (*spatial, channels) if channels_last else (channels, *spatial)
+            raise SpecError(
+                f"--input {show(text)} has its {channels} channels at the wrong end: {source} "
+                f"reads shapes as {order} (layout {settings.layout.value}), so it would have "
+                f"{there} channels; write {'x'.join(map(str, fixed))}, or the spatial size "
+                f"alone ({'x'.join(map(str, spatial))})"
+            )
+    return given
 
 
 def _load_model(source: str) -> dict[str, object]:
     from ._input._yaml import read_model_source
-    from ._input._zoo import PREFIX, load_zoo
+    from ._input._zoo import PREFIX, load_zoo, zoo_names
+
+    if source in zoo_names() and not os.path.exists(source):
+        raise SpecError(
+            f"no such file: {source}; for the built-in model write zoo:{source} "
+            f"(convcalc model zoo:{source})"
+        )
 
     document = (
         load_zoo(source[len(PREFIX) :]) if source.startswith(PREFIX) else read_model_source(source)
@@ -545,48 +632,104 @@ zoo_app = typer.Typer(
 commands.add_typer(zoo_app, name="zoo")
 
 
+ZooFormat = Annotated[
+    OutputFormat | None,
+    typer.Option(
+        "--format", "-f", help="table, json, markdown or csv", case_sensitive=False,
+        show_default="table",
+    ),
+]
+
+
 @zoo_app.callback()
-def zoo(ctx: typer.Context) -> None:
+def zoo(ctx: typer.Context, format: ZooFormat = None) -> None:
     """List the built-in models with their parameters and MACs (analyse one: model zoo:NAME)."""
-    if ctx.invoked_subcommand is not None:
-        return
+    if ctx.invoked_subcommand is None:
+        _list_zoo(format or OutputFormat.TABLE)
+
+
+@zoo_app.command("list")
+def zoo_list(format: ZooFormat = None) -> None:
+    """List the built-in models with their parameters and MACs (the same as `convcalc zoo`)."""
+    _list_zoo(format or OutputFormat.TABLE)
+
+
+def _list_zoo(output_format: OutputFormat) -> None:
     from ._engine import analyze
     from ._input._zoo import load_zoo, zoo_names
-    from ._render._units import human_count
 
-    rows = []
+    entries = []
     for name in zoo_names():
         document = load_zoo(name)
         assert isinstance(document, dict)
-        totals = analyze(document).totals
-        framework = str(document.get("framework", "keras"))
-        rows.append((name, framework, f"{totals.params:,}", human_count(totals.macs)))
-    widths = [
-        max(len(row[i]) for row in rows + [("model", "framework", "params", "MACs")])
-        for i in range(4)
+        report = analyze(document)
+        entries.append(
+            {
+                "name": name,
+                "framework": report.settings.framework.value,
+                "input_shape": list(report.input_shape),
+                "params": report.totals.params,
+                "trainable_params": report.totals.trainable_params,
+                "macs": report.totals.macs,
+            }
+        )
+    sys.stdout.write(_zoo_text(entries, output_format))
+
+
+def _zoo_text(entries: list[dict[str, Any]], output_format: OutputFormat) -> str:
+    """The zoo's listing in a format (JSON a list of objects, CSV and Markdown one table)."""
+    from ._render import assert_never
+    from ._render._units import human_count
+
+    if output_format is OutputFormat.JSON:
+        import json
+
+        return json.dumps(entries, indent=2) + "\n"
+    header = ["model", "framework", "params", "MACs"]
+    if output_format is OutputFormat.CSV:
+        lines = ["name,framework,params,trainable_params,macs"]
+        lines += [
+            f"{e['name']},{e['framework']},{e['params']},{e['trainable_params']},{e['macs']}"
+            for e in entries
+        ]
+        return "\n".join(lines) + "\n"
+    rows = [
+        [e["name"], e["framework"], f"{e['params']:,}", human_count(e["macs"])] for e in entries
     ]
-    header = ("model", "framework", "params", "MACs")
-    for row in [header, *rows]:
-        sys.stdout.write(
+    if output_format is OutputFormat.MARKDOWN:
+        lines = ["| " + " | ".join(header) + " |", "|---|---|---:|---:|"]
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
+        return "\n".join(lines) + "\n"
+    if output_format is OutputFormat.TABLE:
+        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
+        return "".join(
             f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  "
             f"{row[2]:>{widths[2]}}  {row[3]:>{widths[3]}}\n"
+            for row in [header, *rows]
         )
+    assert_never(output_format)
 
 
 @zoo_app.command("show")
 def zoo_show(
     name: Annotated[
-        str,
+        str | None,
         typer.Argument(
-            help="A zoo model's name",
+            help="A zoo model's name (without one: the names)",
             show_default=False,
             autocompletion=lambda incomplete: _complete_zoo(incomplete),
         ),
-    ],
+    ] = None,
 ) -> None:
     """Print a built-in model's YAML, to copy and change."""
-    from ._input._zoo import PREFIX, zoo_text
+    from ._input._zoo import PREFIX, zoo_names, zoo_text
 
+    if name is None:
+        sys.stdout.write(
+            "convcalc zoo show NAME prints one model's YAML; the models:\n"
+            + "".join(f"  {entry}\n" for entry in zoo_names())
+        )
+        return
     sys.stdout.write(zoo_text(name.removeprefix(PREFIX)))
 
 
@@ -609,6 +752,12 @@ def _complete_model(incomplete: str) -> list[str]:
     from ._completion import model_source
 
     return model_source(incomplete)
+
+
+def _complete_value(kind: str, param: str, incomplete: str) -> list[str]:
+    from ._completion import param_values
+
+    return param_values(kind, param, incomplete)
 
 
 def _complete_zoo(incomplete: str) -> list[str]:

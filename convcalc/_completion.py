@@ -36,6 +36,17 @@ def chain_item(incomplete: str) -> list[str]:
     return [f"{prefix}{param.name}=" for param in kind.params if param.name.startswith(current)]
 
 
+def param_values(kind_name: str, param: str, incomplete: str) -> list[str]:
+    """The words a parameter takes (padding: valid, same, causal; an activation's names),
+    from its value type in the catalogue; nothing for numbers."""
+    kind = find_kind(kind_name)
+    if kind is None:
+        return []
+    value_type = kind.param(param).type
+    words = getattr(value_type, "modes", ()) or getattr(value_type, "names", ())
+    return sorted({word for word in words if word.startswith(incomplete.lower())})
+
+
 def zoo_models(incomplete: str) -> list[str]:
     from ._input._zoo import zoo_names
 

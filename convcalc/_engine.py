@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 
-from ._catalogue import find_kind
+from ._catalogue import family_member, find_kind
 from ._errors import ConvCalcError, ShapeError, SpecError
 from ._kind import Call, Geometry, Receptive, Shape, Weights
 from ._report import Field, LayerRow, Report, Totals
@@ -24,6 +24,7 @@ from ._spec import (
     Node,
     TorchReading,
     read_model,
+    read_values,
     too_deep,
 )
 from ._values import Invalid, WholeNumber, axes_word, show_shape
@@ -41,25 +42,35 @@ def analyze(spec: Mapping[str, object]) -> Report:
     return run(read_model(spec))
 
 
+class _Run:
+    """What one analysis carries from layer to layer besides the shape."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.rows: list[LayerRow] = []
+        self.memo: Memo = {}
+        self.remarks: dict[str, str] = {}
+        """The report's notes, by key (a note is made once however many layers make it)."""
+        self.reread: dict[tuple[int, int], LayerSpec] = {}
+        """(id of a family layer's raw parameters, rank) -> the layer read at that rank."""
+
+
 def run(model: ModelSpec) -> Report:
     """Apply every layer of a checked model, in execution order."""
     settings = model.settings
-    rows: list[LayerRow] = []
-    memo: Memo = {}
+    state = _Run(settings)
     start = _initial_field(model.input)
     hint = None if model.layout_given else layout_hint(model.input, settings)
-    remarks: dict[str, str] = {}
     try:
-        shape, _, _ = _run_nodes(
-            model.layers, model.input, start, "the model's input", settings, rows, memo, remarks
-        )
+        shape, _, _ = _run_nodes(model.layers, model.input, start, "the model's input", state)
     except RecursionError:
         raise SpecError(too_deep) from None
     except ConvCalcError as problem:
         if hint is None:
             raise
         raise type(problem)(f"{problem} ({hint})") from None
-    notes = ([hint + "."] if hint else []) + list(remarks.values())
+    notes = ([hint + "."] if hint else []) + list(state.remarks.values())
+    rows = state.rows
     return Report(
         model.name,
         settings,
@@ -99,22 +110,18 @@ def _run_nodes(
     shape: Shape,
     field: Field | None,
     producer: str,
-    settings: Settings,
-    rows: list[LayerRow],
-    memo: Memo | None = None,
-    remarks: dict[str, str] | None = None,
+    state: _Run,
 ) -> tuple[Shape, Field | None, str]:
     """Run a sequence of nodes; (output shape, receptive field, what produced the output)."""
     for node in nodes:
         if isinstance(node, LayerSpec):
-            row = apply(node, node.row, shape, field, settings, node.depth, memo, remarks)
+            row = apply(node, node.row, shape, field, state.settings, node.depth, state)
         else:
             outcomes = [
-                _run_nodes(path, shape, field, producer, settings, rows, memo, remarks)
-                for path in node.paths
+                _run_nodes(path, shape, field, producer, state) for path in node.paths
             ]
-            row = merge(node, outcomes, settings, producer)
-        rows.append(row)
+            row = merge(node, outcomes, state.settings, producer)
+        state.rows.append(row)
         shape, field, producer = row.output_shape, row.receptive_field, row.name
     return shape, field, producer
 
@@ -219,21 +226,31 @@ def apply(
     field: Field | None,
     settings: Settings,
     depth: int = 0,
-    memo: Memo | None = None,
-    remarks: dict[str, str] | None = None,
+    state: _Run | None = None,
 ) -> LayerRow:
     """One layer on one input shape: its report row.
 
     The copies of a repeated layer share one values mapping; on the same input shape they
-    give the same results, so ``memo`` computes them once (not with --explain, which records
-    the working of every row).
+    give the same results, so the run's memo computes them once (not with --explain, which
+    records the working of every row).
     """
+    spatial_rank = max(len(shape) - 1, 0)
+    if layer.family is not None:
+        layer = _at_rank(layer, shape, spatial_rank, settings, state)
     kind = layer.kind
     notes: list[str] | None = [] if settings.explain else None
+    memo = state.memo if state is not None else None
     call = Call(
-        kind, index, layer.name, layer.values, layer.given, shape, settings, notes, remarks
+        kind,
+        index,
+        layer.name,
+        layer.values,
+        layer.given,
+        shape,
+        settings,
+        notes,
+        state.remarks if state is not None else None,
     )
-    spatial_rank = max(len(shape) - 1, 0)
     if kind.rank is not None and spatial_rank != kind.rank:
         raise ShapeError(
             f"{call.where}: {kind.name} needs {_data(kind.rank, settings)} but its "
@@ -268,6 +285,48 @@ def apply(
         buffers=weights.buffers,
         explain=tuple(notes) if notes is not None else (),
     )
+
+
+def _at_rank(
+    layer: LayerSpec, shape: Shape, rank: int, settings: Settings, state: _Run | None
+) -> LayerSpec:
+    """A layer written with a rank-free name (``conv``) as its family's kind for ``rank``
+    spatial axes, read again at that rank when it was read at another; a note says which
+    kind was chosen when it is not the 2-D one."""
+    assert layer.family is not None
+    member = family_member(layer.family, rank) if rank else None
+    if member is None:
+        if rank == 0:
+            raise ShapeError(
+                f"layer {layer.row} ({layer.name}): {layer.family} needs spatial axes, but its "
+                f"input {show_shape(shape)} is a flat vector; give the input its spatial "
+                "axes and channels, e.g. 28 28 1 (a reshape layer does that)"
+            )
+        return layer  # the rank check names the kinds that exist
+    if member is not layer.kind:
+        key = (id(layer.raw), rank)
+        cached = state.reread.get(key) if state is not None else None
+        if cached is None:
+            located = f"layer {layer.row} ({layer.name})"
+            values, given = read_values(member, layer.raw or {}, located)
+            cached = layer._replace(kind=member, values=values, given=frozenset(given))
+            if state is not None:
+                state.reread[key] = cached
+        layer = cached
+    if rank != 2 and state is not None:
+        layout = _data(rank, settings)
+        batch = ""
+        if rank == 3:
+            batch = (
+                f"; if {shape[0]} is the batch size, leave it out of the shape (and give "
+                f"--batch {shape[0]})"
+            )
+        state.remarks.setdefault(
+            f"rank {layer.family} {rank}",
+            f"{layer.family} on the input {show_shape(shape)}, which is {layout}, is "
+            f"{member.name}{batch}",
+        )
+    return layer
 
 
 def _check_reading(call: Call) -> None:

@@ -163,6 +163,7 @@ ACTIVATION_KIND = LayerKind(
     weights=no_weights,
     macs=no_macs,
     receptive=Receptive.POINTWISE,
+    ignored=IGNORED_ANY,
 )
 
 # -- batch normalisation ------------------------------------------------------------------
@@ -369,6 +370,7 @@ def _activation_layer(function: str) -> LayerKind:
         weights=no_weights,
         macs=no_macs,
         receptive=Receptive.POINTWISE,
+        ignored=IGNORED_ACTIVATION,
     )
 
 

@@ -22,11 +22,11 @@ from ._settings import Framework
 from ._values import PaddingValue, WholeNumber, join_axes
 from ._vocab import (
     ACTIVATION_PARAM,
-    DATA_FORMAT,
-    IGNORED_DEPTHWISE,
     BIAS_PARAM,
+    DATA_FORMAT,
     DILATION,
     FILTERS,
+    IGNORED_DEPTHWISE,
     IN_CHANNELS_PARAM,
     KERNEL,
     STRIDE,

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import NamedTuple, TypeVar
 
-from ._catalogue import find_kind, find_param, is_ignored
+from ._catalogue import family, find_kind, find_param, is_ignored
 from ._errors import SpecError, did_you_mean
 from ._kind import REQUIRED, LayerKind, SameAs, Shape
 from ._settings import DEFAULT_LAYOUT, DType, Framework, Layout, OutputFormat, Settings
@@ -34,6 +34,11 @@ class LayerSpec(NamedTuple):
     """Its row in the report, in execution order, from 1."""
     depth: int = 0
     """Nesting level: 0 at the top."""
+    family: str | None = None
+    """The rank-free name it was written with (``conv``): the engine picks the family's kind
+    for the rank its input really has."""
+    raw: Mapping[str, object] | None = None
+    """The parameters as written, kept for a family's layer to be read again at that rank."""
 
 
 class MergeSpec(NamedTuple):
@@ -138,18 +143,13 @@ def read_model(spec: object) -> ModelSpec:
                 f"unknown top-level key {show(key)}{did_you_mean(str(key), MODEL_KEYS)}; "
                 f"a model file takes: {', '.join(MODEL_KEYS)}"
             )
-    framework = _setting(spec, "framework", _FRAMEWORK, Framework) or Framework.KERAS
-    layout = _setting(spec, "layout", _LAYOUT, Layout) or DEFAULT_LAYOUT[framework]
-    dtype = _setting(spec, "dtype", _DTYPE, DType) or DType.FLOAT32
+    settings = read_settings(spec)
     output_format = _setting(spec, "format", _FORMAT, OutputFormat)
-    batch = _optional(spec, "batch", WholeNumber())
-    explain = _optional(spec, "explain", Flag())
     name = spec.get("name")
     if name is not None and not isinstance(name, str):
-        name = str(name)
-    settings = Settings(
-        framework, layout, batch if isinstance(batch, int) else None, dtype, bool(explain)
-    )
+        if isinstance(name, bool) or not isinstance(name, (int, float)):
+            raise SpecError(f"name {show(name)} is not valid: a model's name is text")
+        name = show(name)
     layers = spec.get("layers")
     if layers is None:
         raise SpecError(
@@ -175,6 +175,18 @@ def read_model(spec: object) -> ModelSpec:
         output_format,
         reader.scopes,
         spec.get("layout") is not None,
+    )
+
+
+def read_settings(spec: Mapping[str, object]) -> Settings:
+    """The model-wide settings of a model mapping, checked; defaults where it has none."""
+    framework = _setting(spec, "framework", _FRAMEWORK, Framework) or Framework.KERAS
+    layout = _setting(spec, "layout", _LAYOUT, Layout) or DEFAULT_LAYOUT[framework]
+    dtype = _setting(spec, "dtype", _DTYPE, DType) or DType.FLOAT32
+    batch = _optional(spec, "batch", WholeNumber())
+    explain = _optional(spec, "explain", Flag())
+    return Settings(
+        framework, layout, batch if isinstance(batch, int) else None, dtype, bool(explain)
     )
 
 
@@ -275,8 +287,17 @@ def build_layer(
             values[TORCH_READING] = reading
         checked = (values, frozenset(given), trainable)
     values, given_names, trainable = checked
+    rank_free = params.get(FAMILY)
     layer = LayerSpec(
-        kind, label, values, given_names, trainable and scope.trainable, index, scope.depth
+        kind,
+        label,
+        values,
+        given_names,
+        trainable and scope.trainable,
+        index,
+        scope.depth,
+        rank_free if isinstance(rank_free, str) else None,
+        params if isinstance(rank_free, str) else None,
     )
     return layer, checked
 
@@ -290,6 +311,13 @@ class TorchReading(NamedTuple):
     message: str
     """Both readings, and how to write each unambiguously."""
 
+
+POSITIONAL = "_"
+"""In a layer mapping, the key of a list of positional values given beside named ones: the chain
+shorthand's ``conv2d:32,3,stride=2`` is ``{type: conv2d, _: [32, 3], stride: 2}``."""
+
+FAMILY = "\0family"
+"""The key under which :func:`place_positional` passes on a rank-free spelling (``conv``)."""
 
 TORCH_READING = "\0torch-reading"
 """The key a :class:`TorchReading` is kept under in a layer's values (no parameter's name)."""
@@ -306,8 +334,27 @@ def place_positional(
     (``Conv2D(filters, kernel_size, strides)``). A neutral spelling (``conv2d``) whose values
     also read as a PyTorch call keeps that reading too, for the engine to refuse under
     pytorch when the first value is the input's channel count (see :class:`TorchReading`)."""
+    rank_free = family(spelling) if spelling else None
+    placed = _place(kind, raw_params, where, spelling)
+    if rank_free is not None:
+        placed[FAMILY] = rank_free
+    return placed
+
+
+def _place(kind: LayerKind, raw_params: object, where: str, spelling: str) -> dict[str, object]:
     if isinstance(raw_params, Mapping):
-        return dict(raw_params)
+        named = dict(raw_params)
+        if POSITIONAL not in named:
+            return named
+        placed = _place(kind, named.pop(POSITIONAL), where, spelling)
+        for key in named:
+            param = find_param(kind, str(key))
+            if param is not None and param.name in placed:
+                raise SpecError(
+                    f"{where} ({kind.name}): {param.name} is given twice, as a positional "
+                    f"value and as {show(str(key))}; give it once"
+                )
+        return {**placed, **named}
     if raw_params is None:
         return {}
     torch_order = spelling.strip() in kind.torch_names and bool(kind.torch_positional)
@@ -330,12 +377,13 @@ def place_positional(
     if len(values) > len(order):
         raise SpecError(
             f"{where} ({kind.name}): {len(values)} positional values given but "
-            f"{whose} at most {len(order)} ({', '.join(order)}); name the others"
+            f"{whose} at most {len(order)} ({', '.join(order)}); name the others, and write "
+            "a per-axis value as one: 3x3 or (3, 3)"
         )
-    placed: dict[str, object] = dict(zip(order, values, strict=False))
+    by_name: dict[str, object] = dict(zip(order, values, strict=False))
     if not torch_order and kind.torch_positional[:1] == ("in_channels",) and len(values) >= 3:
-        placed[TORCH_READING] = TorchReading(values[0], _both_readings(kind, values, spelling))
-    return placed
+        by_name[TORCH_READING] = TorchReading(values[0], _both_readings(kind, values, spelling))
+    return by_name
 
 
 def _both_readings(kind: LayerKind, values: list[object], spelling: str) -> str:
@@ -346,16 +394,19 @@ def _both_readings(kind: LayerKind, values: list[object], spelling: str) -> str:
         f"{torch_names.get(n, n)} {show(v)}"
         for n, v in zip(kind.torch_positional, values, strict=False)
     )
-    named = ",".join(
-        f"{n}={show(v).strip(chr(39))}"
+    pairs = [
+        (n, show(v).strip("'"))
         for n, v in zip(kind.torch_positional[1:3], values[1:3], strict=False)
-    )
+    ]
+    chain = ",".join(f"{n}={v}" for n, v in pairs)
+    mapping = ", ".join(f"{n}: {v}" for n, v in pairs)
     torch_name = kind.torch_names[0] if kind.torch_names else kind.name
     return (
         f"{spelling.strip() or kind.name} with the values {show(values)} reads two ways: in "
         f"convcalc's order, which is Keras', as {ours}; in PyTorch's order as {theirs}, and "
         f"its first value is the input's channel count. Write {torch_name} (spelled so) for "
-        f"PyTorch's order, or name the values ({kind.name}: {{{named}}})"
+        f"PyTorch's order, or name the values ({kind.name}:{chain} in a chain, "
+        f"{kind.name}: {{{mapping}}} in a file)"
     )
 
 
@@ -365,7 +416,7 @@ def read_values(
     """Every parameter of ``kind``, checked and normalised, with defaults filled in."""
     raw: dict[str, tuple[str, object]] = {}
     for key, value in params.items():
-        if key in LAYER_KEYS or key == "type" or key == TORCH_READING:
+        if key in LAYER_KEYS or key in ("type", TORCH_READING, FAMILY):
             continue
         param = find_param(kind, str(key))
         if param is None and is_ignored(kind, str(key)):

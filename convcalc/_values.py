@@ -31,22 +31,70 @@ def normalize_name(name: str) -> str:
     return name.lower().replace("_", "").replace("-", "")
 
 
+SHOWN = 60
+"""At most this many characters of a user's value are quoted in a message."""
+
+
 def show(raw: object) -> str:
-    """A raw value as the user would recognise it in a message (long ones abbreviated)."""
-    text = _show(raw)
-    return text if len(text) <= 60 else text[:45] + "..." + text[-8:]
+    """A raw value as the user would recognise it in a message: control characters escaped,
+    a long value cut to an excerpt that says how long it was, a huge number by its size."""
+    text = _show(raw, SHOWN + 1)
+    if len(text) <= SHOWN:
+        return text
+    size = f"{len(raw):,} characters" if isinstance(raw, str) else _size(raw)
+    return f"{text[:40]}...{text[-8:]} ({size}, cut)"
 
 
-def _show(raw: object) -> str:
+def _size(raw: object) -> str:
+    if isinstance(raw, (list, tuple)):
+        return f"a list of {len(raw):,}"
+    if isinstance(raw, dict):
+        return f"a mapping of {len(raw):,} keys"
+    return "long"
+
+
+HUGE = 10**30
+"""Integers from here on are shown by their size, never printed (Python refuses to print one of
+over 4,300 digits at all)."""
+
+
+def _show(raw: object, budget: int) -> str:
+    """``raw`` as text, built only until it is longer than ``budget`` (the rest is cut)."""
     if isinstance(raw, str):
-        return f"'{raw}'"
+        return "'" + escape(raw[: budget + 8]) + ("..." if len(raw) > budget + 8 else "") + "'"
     if isinstance(raw, bool):
         return "true" if raw else "false"
+    if isinstance(raw, int) and abs(raw) >= HUGE:
+        return f"a number of about {int(raw.bit_length() * 0.30103):,} digits"
     if isinstance(raw, (list, tuple)):
-        return "[" + ", ".join(_show(item) for item in raw) + "]"
+        parts: list[str] = []
+        used = 1
+        for item in raw:
+            if used > budget:
+                parts.append("...")
+                break
+            part = _show(item, budget - used)
+            parts.append(part)
+            used += len(part) + 2
+        return "[" + ", ".join(parts) + "]"
+    if isinstance(raw, dict):
+        return "{...}"
     if raw is None:
         return "null"
-    return str(raw)
+    if isinstance(raw, (int, float)):
+        return str(raw)
+    return escape(f"<{type(raw).__name__}>")
+
+
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+
+
+def escape(text: str) -> str:
+    """``text`` with every control character (and line or direction mark) written as an
+    escape, so a name never moves the cursor, retitles a terminal or reorders a line."""
+    if not _UNSAFE.search(text):
+        return text
+    return _UNSAFE.sub(lambda match: match.group().encode("unicode_escape").decode(), text)
 
 
 _SPLIT = re.compile(r"\s*[xX,]\s*")
@@ -80,13 +128,89 @@ def _whole(raw: object) -> int:
 
 
 def _pieces(raw: object) -> list[object]:
-    """The items of a per-axis value: a list, or a string like ``3x5`` / ``3,5``, or one scalar."""
+    """The items of a per-axis value: a list, or a string like ``3x5``, ``3,5``, ``(3, 5)``,
+    ``[3, 5]`` or ``((1, 1), (2, 2))`` (nested pairs), or one scalar."""
     if isinstance(raw, str):
-        text = raw.strip().strip("()[]")
-        return list(_SPLIT.split(text)) if text else [""]
+        return tuple_items(raw)
     if isinstance(raw, (list, tuple)):
         return list(raw)
     return [raw]
+
+
+_BRACKETS = {"(": ")", "[": "]"}
+
+
+def tuple_items(text: str) -> list[object]:
+    """The items of a per-axis value written as text, the way Python, Keras and PyTorch code
+    writes one: ``3x5``, ``3,5``, ``(3, 5)``, ``(3,)``, ``[3, 5]``, ``((1, 1), (2, 2))``.
+    Brackets must balance; raises :class:`Invalid` when they do not."""
+    stripped = text.strip()
+    if not any(mark in stripped for mark in "()[]"):
+        return list(_SPLIT.split(stripped)) if stripped else [""]
+    items, end = _group(stripped, 0, None, 0)
+    if end != len(stripped):
+        raise Invalid("has unbalanced brackets; write e.g. (3, 3), [3, 3] or 3x3")
+    if len(items) == 1 and isinstance(items[0], list):
+        return items[0]  # one outer pair: (3, 3) is the value's items
+    return items
+
+
+def _group(
+    text: str, position: int, closing: str | None, depth: int
+) -> tuple[list[object], int]:
+    """Items from ``position`` up to ``closing`` (or the end); returns them and where it
+    stopped (just after the closing bracket)."""
+    items: list[object] = []
+    current = ""
+    nested: list[object] | None = None
+    while position < len(text):
+        char = text[position]
+        if char in _BRACKETS:
+            if current.strip() or nested is not None:
+                raise Invalid("has misplaced brackets; write e.g. (3, 3)")
+            if depth >= 3:
+                raise Invalid("nests brackets too deeply; write e.g. (3, 3)")
+            nested, position = _group(text, position + 1, _BRACKETS[char], depth + 1)
+            continue
+        if char in ")]":
+            if char != closing:
+                raise Invalid(
+                    "has unbalanced brackets; write e.g. (3, 3), [3, 3] or 3x3"
+                )
+            _close(items, current, nested)
+            return items, position + 1
+        if char == ",":
+            _close(items, current, nested, required=True, text=text)
+            current, nested = "", None
+        else:
+            if nested is not None and char.strip():
+                raise Invalid("has misplaced brackets; write e.g. (3, 3)")
+            current += char
+        position += 1
+    if closing is not None:
+        raise Invalid(
+            f"has unbalanced brackets: a '{closing}' is missing; write e.g. "
+            "(3, 3), [3, 3] or 3x3"
+        )
+    _close(items, current, nested)
+    return items, position
+
+
+def _close(
+    items: list[object],
+    current: str,
+    nested: list[object] | None,
+    *,
+    required: bool = False,
+    text: str = "",
+) -> None:
+    """End one item: a nested group, or text (``3x5`` inside brackets is split too)."""
+    if nested is not None:
+        items.append(nested)
+    elif current.strip():
+        items.append(current.strip())
+    elif required:
+        raise Invalid("has an empty value between commas")
 
 
 class WholeNumber(NamedTuple):

@@ -1,58 +1,82 @@
 """The chain shorthand of CONTRACT section 5: ``TYPE[:ARGS]`` per layer, on the command line.
 
-ARGS is a comma-separated list of positional values (in the catalogue's positional order) and
-``key=value`` pairs; per-axis values use ``x`` (``kernel=3x1``). Each item becomes a layer
-mapping for the engine, so the shorthand gives the same checks and messages as a model file.
+ARGS is a comma-separated list of positional values and ``key=value`` pairs; per-axis values use
+``x`` (``kernel=3x1``) or brackets as Python writes them (``(3,1)``, ``[3,1]``). Each item becomes
+a layer mapping for the engine, which places the positional values in the order the type's
+spelling asks for, so the shorthand gives the same checks and messages as a model file.
 """
 
 from __future__ import annotations
 
-from .._catalogue import find_kind
 from .._errors import SpecError
+from .._spec import POSITIONAL
+from .._values import normalize_name, show
+
+
+def split_args(text: str, where: str) -> list[str]:
+    """ARGS split at the commas outside brackets: ``32,(3,3),stride=(2,2)`` is three values,
+    as Keras' and PyTorch's calls write a per-axis value. Brackets must balance."""
+    parts: list[str] = []
+    depth = 0
+    start = 0
+    for position, char in enumerate(text):
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            depth -= 1
+            if depth < 0:
+                break
+        elif char == "," and depth == 0:
+            parts.append(text[start:position])
+            start = position + 1
+    if depth != 0:
+        raise SpecError(
+            f"{where}: unbalanced brackets; write a per-axis value as (3,3), [3,3] or 3x3, "
+            "and quote the item in the shell: 'conv2d:32,(3,3)'"
+        )
+    parts.append(text[start:])
+    return parts
 
 
 def parse_layer(item: str, number: int) -> dict[str, object]:
     """One shorthand item as a layer mapping (``{"type": ..., name: value, ...}``)."""
     type_name, _, args = item.partition(":")
     type_name = type_name.strip()
-    where = f"layer {number} ('{item}')"
+    where = f"layer {number} ({show(item)})"
     if not type_name:
         raise SpecError(f"{where}: the layer type is missing; write TYPE[:ARGS], e.g. conv:32,3")
     layer: dict[str, object] = {"type": type_name}
     positional: list[str] = []
-    for arg in args.split(",") if args.strip() else []:
+    for arg in split_args(args, where) if args.strip() else []:
         arg = arg.strip()
         if not arg:
             raise SpecError(f"{where}: an empty value between commas; remove the extra comma")
         key, equals, value = arg.partition("=")
-        if equals:
+        if equals and not key.strip().startswith(("(", "[")):
             if not key.strip() or not value.strip():
-                raise SpecError(f"{where}: '{arg}' needs a name and a value, like stride=2")
+                raise SpecError(f"{where}: {show(arg)} needs a name and a value, like stride=2")
             if key.strip() in layer:
-                raise SpecError(f"{where}: {key.strip()} is given twice; give it once")
+                raise SpecError(f"{where}: {show(key.strip())} is given twice; give it once")
             layer[key.strip()] = value.strip()
         elif len(layer) > 1:
             raise SpecError(
-                f"{where}: the positional value '{arg}' comes after a key=value; "
+                f"{where}: the positional value {show(arg)} comes after a key=value; "
                 "put positional values first"
             )
         else:
             positional.append(arg)
-    kind = find_kind(type_name)
-    if kind is None:  # the engine names the unknown type and suggests the closest one
-        return layer
-    if len(positional) > len(kind.positional):
-        order = ", ".join(kind.positional) or "none"
-        raise SpecError(
-            f"{where}: {kind.name} takes at most {len(kind.positional)} positional values "
-            f"({order}), got {len(positional)}; name the others as key=value, and write "
-            "one value per axis with x (3x3), not with commas"
-        )
-    for name, value in zip(kind.positional, positional, strict=False):
-        if name in layer:
-            raise SpecError(f"{where}: {name} is given twice")
-        layer[name] = value
+    if positional:
+        layer[POSITIONAL] = positional
+    if "kind" in layer and normalize_name(type_name) in _POOLS:
+        # pool:2,kind=avg, as `convcalc pool --kind avg` says it
+        chosen = str(layer.pop("kind")).strip().lower()
+        if chosen not in ("max", "avg", "average"):
+            raise SpecError(f"{where}: kind {show(chosen)} is not valid: use max or avg")
+        layer["type"] = "avgpool" if chosen.startswith("av") else "maxpool"
     return layer
+
+
+_POOLS = ("pool", "maxpool", "avgpool", "averagepool")
 
 
 def parse_chain(items: list[str]) -> list[dict[str, object]]:
