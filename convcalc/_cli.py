@@ -19,7 +19,6 @@ from collections.abc import Callable, Sequence
 from typing import Annotated, Any, NamedTuple, NoReturn
 
 import typer
-from typer._click import exceptions as _click_errors  # typer 0.26+ vendors click
 from typer.core import TyperGroup
 
 from . import __version__
@@ -27,6 +26,8 @@ from ._catalogue import find_kind
 from ._completion import use_our_bash_script
 from ._errors import ConvCalcError, SpecError
 from ._settings import DType, Framework, Layout, OutputFormat
+from ._typer_compat import click_errors as _click_errors
+from ._typer_compat import command_builders, narrow_help
 from ._values import show
 
 # -- errors: the one place that maps them to exit code 2 ------------------------------------
@@ -93,6 +94,18 @@ class ConvCalcGroup(TyperGroup):
         except typer.Abort:
             typer.echo("Aborted.", err=True)
             raise SystemExit(130) from None
+        except SystemExit as done:
+            # typer ends a run whose reader went away (| head) with exit 1, which convcalc
+            # keeps for its own bugs: the output was simply not wanted any more.
+            if done.code == 1 and type(sys.stdout).__name__ == "PacifyFlushWrapper":
+                raise SystemExit(0) from None
+            raise
+        except BrokenPipeError:  # the reader went away (| head): nothing more to say
+            _quiet_stdout()
+            raise SystemExit(0) from None
+        except OSError as problem:  # writing the output failed: a full disk, a closed file
+            _quiet_stdout()
+            _fail(f"cannot write the output: {problem.strerror or problem}")
         except Exception as problem:  # a bug of ours: say so plainly, never a traceback
             if os.environ.get("CONVCALC_DEBUG"):
                 raise
@@ -124,6 +137,9 @@ app = typer.Typer(
     help="Shapes, parameters, MACs, memory and receptive fields of CNN layers, by arithmetic.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    # click's plain help: it wraps to the terminal without cutting option names (rich's
+    # panels cut them at 40 columns) and needs no rich at all.
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -309,8 +325,10 @@ def _report_and_print(spec: dict[str, object], common: Common) -> None:
     if output_format in (OutputFormat.JSON, OutputFormat.CSV):
         # A CSV has no place for them; a JSON reader may not look: both also get them here,
         # where a person running the command sees them.
+        from ._values import escape
+
         for note in report.notes:
-            typer.echo(f"Note: {note}", err=True)
+            typer.echo(f"Note: {escape(note)}", err=True)
 
 
 FOLD_ROWS = 60
@@ -769,28 +787,89 @@ def _complete_zoo(incomplete: str) -> list[str]:
 @functools.cache
 def _lazy_commands() -> dict[str, Callable[[], Any]]:
     """Each command's name -> how typer builds it (its own functions, as for any app)."""
-    from typer.main import get_command_from_info, get_command_name, get_group_from_info
-
-    short, markup = app.pretty_exceptions_short, app.rich_markup_mode
-    lazy: dict[str, Callable[[], Any]] = {}
-    for info in commands.registered_commands:
-        assert info.callback is not None
-        name = info.name or get_command_name(info.callback.__name__)
-        lazy[name] = functools.partial(
-            get_command_from_info, info, pretty_exceptions_short=short, rich_markup_mode=markup
-        )
-    for group in commands.registered_groups:
-        assert group.name is not None
-        lazy[group.name] = functools.partial(
-            get_group_from_info,
-            group,
-            pretty_exceptions_short=short,
-            rich_markup_mode=markup,
-            suggest_commands=app.suggest_commands,
-        )
-    return lazy
+    return dict(command_builders(app, commands))
 
 
 def main() -> None:
-    """The ``convcalc`` console script."""
-    app(prog_name="convcalc")
+    """The ``convcalc`` console script: the environment made safe, then the app, then the
+    output flushed while a failure to write it can still be reported."""
+    _safe_environment()
+    # Help wraps to the terminal however narrow (click's own floor is 50 columns).
+    app.info.context_settings = {**(app.info.context_settings or {}), "terminal_width": _columns()}
+    narrow_help()
+    try:
+        app(prog_name="convcalc")
+    except SystemExit as done:
+        _flush()
+        raise done from None
+    _flush()
+
+
+MAX_COLUMNS = 1000
+"""A terminal wider than this is taken as this wide: rich refuses absurd widths."""
+
+
+def _safe_environment() -> None:
+    """Streams that cannot fail on a character, and COLUMNS, LINES and the completion
+    variables checked before typer or rich read them."""
+    if sys.stdout is None:
+        if sys.stderr is not None:
+            sys.stderr.write("Error: standard output is closed, so nothing can be written\n")
+        raise SystemExit(USAGE_EXIT)
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")  # PYTHONIOENCODING=ascii: never a crash
+    for name in ("COLUMNS", "LINES"):
+        raw = os.environ.get(name)
+        if raw is None:
+            continue
+        text = raw.strip()
+        if not text.isdigit() or len(text) > 6 or int(text) < 1:
+            del os.environ[name]  # not a size: as if unset
+        elif int(text) > MAX_COLUMNS:
+            os.environ[name] = str(MAX_COLUMNS)
+    if "_CONVCALC_COMPLETE" in os.environ:
+        cword = os.environ.get("COMP_CWORD", "0").strip()
+        if not cword.isdigit() or len(cword) > 6:
+            _fail(
+                f"COMP_CWORD {cword[:20]!r} is not a word number; shell completion sets it: "
+                "reinstall completion with convcalc --install-completion"
+            )
+
+
+def _columns() -> int:
+    """The terminal's width: COLUMNS (already checked), else the terminal's, else 80."""
+    raw = os.environ.get("COLUMNS")
+    if raw:
+        return max(int(raw), 20)
+    try:
+        return max(min(os.get_terminal_size(sys.stdout.fileno()).columns, MAX_COLUMNS), 20)
+    except (OSError, ValueError, AttributeError):
+        return 80
+
+
+def _flush() -> None:
+    """Flush standard output now: a full disk or a closed descriptor is reported as an error,
+    a reader that went away (``| head -1``) ends the run quietly."""
+    import errno
+
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_stdout()
+        raise SystemExit(0) from None
+    except OSError as problem:
+        _quiet_stdout()
+        if problem.errno == errno.EPIPE:
+            raise SystemExit(0) from None
+        _fail(f"cannot write the output: {problem.strerror or problem}")
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at nothing, so Python's exit does not try the write again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

@@ -116,11 +116,9 @@ def use_our_bash_script() -> None:
     typer passes every candidate's help through ``rich_utils`` whenever rich is installed, to
     strip markup; our help texts have none, so a plain pattern does, without rich's ~40 ms.
     """
-    from typer import _completion_classes, _completion_shared
+    from ._typer_compat import use_bash_script
 
-    _completion_shared._completion_scripts["bash"] = BASH_SCRIPT
-    _completion_classes.BashComplete.source_template = BASH_SCRIPT
-    _completion_classes._sanitize_help_text = _strip_markup
+    use_bash_script(BASH_SCRIPT, _strip_markup)
 
 
 _MARKUP = re.compile(r"\[/?[a-z]+(?: [a-z]+)*(?:=[^\]]*)?\]")

@@ -16,7 +16,7 @@ from convcalc._values import normalize_name
 
 PACKAGE = Path(convcalc.__file__).parent
 FORBIDDEN = ("typer", "rich", "yaml", "click")
-NOT_ENGINE_FILES = ("_cli.py", "__main__.py", "_completion.py")
+NOT_ENGINE_FILES = ("_cli.py", "__main__.py", "_completion.py", "_typer_compat.py")
 NOT_ENGINE_DIRS = ("_render", "_input")
 NOT_ENGINE_WORDS = ("yaml", "chain", "zoo", "cli", "render")
 

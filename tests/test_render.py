@@ -5,21 +5,26 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import subprocess
 import sys
 
 import pytest
 
-from convcalc._render import assert_never, render, table_renderable
+from convcalc._render import assert_never, render
 from convcalc._render._csv import HEADER
 from convcalc._render._units import (
     NOTHING_TO_EXPLAIN,
     batched_shape,
+    cut_middle,
     exact,
     field_summary,
     human_bytes,
     human_count,
     per_axis,
+    safe,
+    shows_type,
+    text_width,
 )
 from convcalc._report import Field, LayerRow, Report, Totals
 from convcalc._settings import DType, Framework, Layout, OutputFormat, Settings
@@ -85,8 +90,8 @@ ONLY_CONV = REPORT._replace(
 )
 
 
-def _table(report: Report, color: bool = False) -> str:
-    return render(report, OutputFormat.TABLE, color=color)
+def _table(report: Report, color: bool = False, width: int | None = None) -> str:
+    return render(report, OutputFormat.TABLE, color=color, width=width)
 
 
 # --- units -------------------------------------------------------------------------------
@@ -162,14 +167,78 @@ def test_per_axis(values: tuple[float, ...], expected: str) -> None:
 @pytest.mark.parametrize(
     ("field", "expected"),
     [
-        (Field((3, 3), (1, 1), (1.5, 1.5)), "3x3 / 1"),
-        (Field((5, 3), (2, 1), (2.5, 1.5)), "5x3 / 2x1"),
-        (Field((3,), (2,), (1.5,)), "3 / 2"),
+        (Field((3, 3), (1, 1), (1.5, 1.5)), "3x3/1"),
+        (Field((5, 3), (2, 1), (2.5, 1.5)), "5x3/2x1"),
+        (Field((3,), (2,), (1.5,)), "3/2"),
         (None, "whole"),
     ],
 )
 def test_field_summary(field: Field | None, expected: str) -> None:
     assert field_summary(field) == expected
+
+
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        (Field((3, 3), (1, 1), (1.5, 1.5)), "3/1"),  # every axis agrees: written once
+        (Field((5, 3), (2, 2), (2.5, 1.5)), "5x3/2"),
+        (Field((5, 3), (2, 1), (2.5, 1.5)), "5x3/2x1"),
+        (None, "whole"),
+    ],
+)
+def test_field_summary_compact(field: Field | None, expected: str) -> None:
+    assert field_summary(field, compact=True) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "shown"),
+    [
+        ("conv2d", "conv2d", False),
+        ("conv2d_1", "conv2d", False),  # an automatic name
+        ("basic_1.residual.conv2d", "conv2d", False),  # the last part is the type
+        ("layer1.bottleneck_1", "bottleneck", False),
+        ("stem", "conv2d", True),  # the user's own name
+        ("conv2d_x", "conv2d", True),
+        ("conv2d_", "conv2d", True),
+        ("conv2d.head", "conv2d", True),
+        ("dense", "conv2d", True),
+    ],
+)
+def test_the_type_is_shown_when_the_name_does_not_say_it(name: str, kind: str, shown: bool) -> None:
+    assert shows_type(name, kind) is shown
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("conv2d", "conv2d"),
+        ("a\x1b[31mb", "a\\x1b[31mb"),
+        ("bell\a", "bell\\x07"),
+        ("a\r\nb\tc", "a\\r\\nb\\tc"),
+        ("\x7f\x85\x9b", "\\x7f\\x85\\x9b"),  # DEL, NEL, CSI
+        ("a\u2028b\u2029c", "a\\u2028b\\u2029c"),
+        ("abc\u202edef\u2066x\u200f", "abc\\u202edef\\u2066x\\u200f"),
+        ("lone\ud800", "lone\\ud800"),
+        ("caf\u00e9 \u5377\u79ef back\\slash", "caf\u00e9 \u5377\u79ef back\\slash"),
+    ],
+)
+def test_safe_escapes_what_could_reach_the_terminal(text: str, expected: str) -> None:
+    assert safe(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "expected"),
+    [
+        ("conv2d", 6, "conv2d"),
+        ("abcdefghij", 5, "ab…ij"),
+        ("layer1.bottleneck_down.residual.conv2d", 20, "layer1.…idual.conv2d"),
+        ("\u5377\u79ef\u5c42\u5377\u79ef\u5c42", 7, "\u5377…\u79ef\u5c42"),
+    ],
+)
+def test_cut_middle(text: str, limit: int, expected: str) -> None:
+    cut = cut_middle(text, limit)
+    assert cut == expected
+    assert text_width(cut) <= limit
 
 
 # --- dispatch ------------------------------------------------------------------------------
@@ -276,14 +345,13 @@ def test_csv_quotes_awkward_names() -> None:
 
 def test_markdown_layer_table() -> None:
     lines = render(REPORT, OutputFormat.MARKDOWN).splitlines()
-    header = "| # | Layer | Type | Output shape | Params | Non-trainable | MACs | RF size / jump |"
+    assert lines[0] == "**tiny** · framework keras · layout hwc · dtype float32"  # no "batch None"
+    header = "| # | Layer | Output shape | Params | Non-trainable | MACs | RF |"
     at = lines.index(header)
-    assert lines[at + 1] == "|---:|---|---|---|---:|---:|---:|---|"
-    assert (
-        lines[at + 2]
-        == "| 1 | conv2d | conv2d | (None, 26, 26, 32) | 320 | 0 | 194,688 | 3x3 / 1 |"
-    )
-    assert lines[at + 4] == "| 3 | flatten | flatten | (None, 21632) | 0 | 0 | 0 | whole |"
+    assert lines[at + 1] == "|---:|---|---|---:|---:|---:|---|"
+    assert lines[at + 2] == "| 1 | conv2d | (None, 26, 26, 32) | 320 | 0 | 194,688 | 3x3/1 |"
+    assert lines[at + 3] == "| 2 | batchnorm | (None, 26, 26, 32) | 128 | 64 | 0 | 3x3/1 |"
+    assert lines[at + 4] == "| 3 | flatten | (None, 21632) | 0 | 0 | 0 | whole |"
     assert lines[at + 5] == ""  # a blank line, then the totals
 
 
@@ -302,13 +370,33 @@ def test_markdown_totals() -> None:
 
 def test_markdown_drops_non_trainable_column_when_all_zero() -> None:
     text = render(ONLY_CONV, OutputFormat.MARKDOWN)
-    assert "| # | Layer | Type | Output shape | Params | MACs | RF size / jump |" in text
-    assert "|---:|---|---|---|---:|---:|---|" in text
+    assert "| # | Layer | Output shape | Params | MACs | RF |" in text
+    assert "|---:|---|---|---:|---:|---|" in text
+
+
+def test_markdown_shows_the_type_only_when_the_name_does_not() -> None:
+    named = REPORT._replace(layers=(CONV._replace(name="stem"), FLATTEN))
+    text = render(named, OutputFormat.MARKDOWN)
+    assert "| # | Layer (type) | Output shape |" in text
+    assert "| 1 | stem (conv2d) | (None, 26, 26, 32) | 320 |" in text
+    assert "| 3 | flatten | (None, 21632) | 0 |" in text
 
 
 def test_markdown_escapes_pipes_and_indents_by_depth() -> None:
-    nested = REPORT._replace(layers=(CONV._replace(name="a|b", depth=2),))
-    assert "| 1 | &nbsp;&nbsp;&nbsp;&nbsp;a\\|b | conv2d |" in render(nested, OutputFormat.MARKDOWN)
+    nested = REPORT._replace(layers=(CONV._replace(name="a|b.conv2d", depth=2),))
+    text = render(nested, OutputFormat.MARKDOWN)
+    assert "| 1 | &nbsp;&nbsp;&nbsp;&nbsp;a\\|b.conv2d | (None, 26, 26, 32) |" in text
+
+
+def test_markdown_with_a_batch_says_macs_are_per_sample() -> None:
+    batched = ONLY_CONV._replace(settings=Settings(batch=32))
+    text = render(batched, OutputFormat.MARKDOWN)
+    assert text.splitlines()[0].endswith("· dtype float32 · batch 32")
+    assert "| # | Layer | Output shape | Params | MACs/sample | RF |" in text
+    assert "| 1 | conv2d | (32, 26, 26, 32) | 320 | 194,688 | 3x3/1 |" in text
+    assert "| MACs per sample | 194.69 K (194,688) |" in text
+    assert "| MACs per batch of 32 | 6.23 M (6,230,016) |" in text  # 194,688 * 32
+    assert "| FLOPs per sample | 389.38 K (389,376) |" in text
 
 
 def test_markdown_working() -> None:
@@ -320,7 +408,27 @@ def test_markdown_working() -> None:
     assert f"**3  flatten  (flatten)**\n\n```text\n{NOTHING_TO_EXPLAIN}\n```" in working
 
 
+def test_markdown_working_fence_outlasts_backticks() -> None:
+    odd = EXPLAINED._replace(layers=(CONV._replace(explain=("a ``` b", "c ```` d")),))
+    text = render(odd, OutputFormat.MARKDOWN)
+    assert "`````text\na ``` b\nc ```` d\n`````" in text
+
+
+def test_markdown_notes() -> None:
+    assert "Note" not in render(REPORT, OutputFormat.MARKDOWN)
+    noted = REPORT._replace(notes=("First thing.", "Second thing."))
+    text = render(noted, OutputFormat.MARKDOWN)
+    assert "\n\n> **Note:** First thing.\n\n> **Note:** Second thing.\n" in text
+    assert text.index("| Output shape |") < text.index("> **Note:** First thing.")
+
+
 # --- table ---------------------------------------------------------------------------------
+
+
+def _row_cells(text: str, number: int) -> list[str]:
+    """A layer row's cells: its number, then every cell split at two or more spaces."""
+    line = next(line for line in text.splitlines() if line.startswith(f"{number} "))
+    return [str(number), *re.split(r" {2,}", line[len(str(number)) + 1 :].strip())]
 
 
 def test_table_plain_text() -> None:
@@ -328,9 +436,9 @@ def test_table_plain_text() -> None:
     assert "\x1b" not in text
     for expected in (
         "tiny",
-        "framework keras · layout hwc · dtype float32 · batch None",
+        "framework keras · layout hwc · dtype float32",
         "Output shape",
-        "RF size / jump",
+        "RF",
         "(None, 26, 26, 32)",
         "194,688",
         "194.69 K",
@@ -338,29 +446,56 @@ def test_table_plain_text() -> None:
         "253.50 KiB",
         "259,584 bytes",
         "batch 1",
-        "3x3 / 1",
+        "3x3/1",
         "whole",
     ):
         assert expected in text, expected
+    assert "None ·" not in text and "batch None" not in text  # no batch: none is mentioned
+    assert text.splitlines()[1] == "framework keras · layout hwc · dtype float32"
 
 
 def test_table_row_and_totals() -> None:
-    lines = _table(REPORT).splitlines()
-    conv = next(line for line in lines if "│ conv2d" in line)
-    cells = [cell.strip() for cell in conv.strip("│").split("│")]
-    assert cells == [
+    text = _table(REPORT)
+    assert _row_cells(text, 1) == [
         "1",
-        "conv2d",
         "conv2d",
         "(None, 26, 26, 32)",
         "320",
         "0",
         "194,688",
-        "3x3 / 1",
+        "3x3/1",
     ]
+    assert _row_cells(text, 2) == [
+        "2",
+        "batchnorm",
+        "(None, 26, 26, 32)",
+        "128",
+        "64",
+        "0",
+        "3x3/1",
+    ]
+    assert _row_cells(text, 3) == ["3", "flatten", "(None, 21632)", "0", "0", "0", "whole"]
+    lines = text.splitlines()
     total = next(line for line in lines if line.startswith("Total params"))
     assert total.split() == ["Total", "params", "448"]  # exact, no units
     assert not any(line != line.rstrip() for line in lines)
+
+
+def test_table_header_and_rules() -> None:
+    lines = _table(REPORT).splitlines()
+    header = lines.index(next(line for line in lines if line.startswith("# ")))
+    assert re.split(r" {2,}", lines[header][2:]) == [
+        "Layer",
+        "Output shape",
+        "Params",
+        "Non-trainable",
+        "MACs",
+        "RF",
+    ]
+    assert set(lines[header + 1]) == {"─"}
+    assert lines[header + 2].startswith("1 conv2d")
+    assert set(lines[header + 5]) == {"─"}  # after the three layers
+    assert lines[header + 6].startswith("Total params")
 
 
 def test_table_non_trainable_column_only_when_needed() -> None:
@@ -372,38 +507,65 @@ def test_table_non_trainable_column_only_when_needed() -> None:
     assert _table(ONLY_CONV).splitlines()[0] == "convcalc"  # the title when there is no name
 
 
+def test_table_shows_the_type_only_when_the_name_does_not() -> None:
+    named = REPORT._replace(layers=(CONV._replace(name="stem"), FLATTEN._replace(name="flatten_3")))
+    text = _table(named)
+    assert "# Layer (type)" in text
+    assert _row_cells(text, 1)[1] == "stem (conv2d)"
+    assert _row_cells(text, 3)[1] == "flatten_3"
+
+
 def test_table_shows_batch() -> None:
     batched = REPORT._replace(settings=Settings(batch=32, dtype=DType.FLOAT16))
     text = _table(batched)
     assert "(32, 26, 26, 32)" in text
     assert "per batch of 32" in text
-    assert "dtype float16" in text
+    assert "dtype float16 · batch 32" in text
+    assert "MACs/sample" in text  # the column's figures are per sample
+    lines = text.splitlines()
+    assert next(line for line in lines if line.startswith("MACs per sample")).split()[-3:] == [
+        "194.69",
+        "K",
+        "(194,688)",
+    ]
+    per_batch = next(line for line in lines if line.startswith("MACs per batch of 32"))
+    assert per_batch.split()[-3:] == ["6.23", "M", "(6,230,016)"]  # 194,688 * 32
+    assert any(line.startswith("FLOPs per sample") and "(389,376)" in line for line in lines)
 
 
 def test_table_indents_by_depth() -> None:
     nested = REPORT._replace(layers=(CONV, BATCHNORM._replace(name="block.bn", depth=2)))
-    assert "│     block.bn " in _table(nested)  # a cell's space, then two per level
+    lines = _table(nested).splitlines()
+    assert any(line.startswith("2     block.bn (batchnorm)  ") for line in lines)  # two per level
 
 
-def test_table_never_wraps() -> None:
+def test_table_caps_long_names_and_keeps_numbers_whole() -> None:
     name = "block_" * 40 + "conv2d"
     shape = (100_000, 100_000, 100_000)
     wide = REPORT._replace(layers=(CONV._replace(name=name, output_shape=shape),))
     text = _table(wide)
-    assert name in text
+    assert name not in text  # 246 characters: cut, even with no width to fit
+    row = next(line for line in text.splitlines() if line.startswith("1 "))
+    label = re.split(r" {2,}", row[2:])[0]
+    assert label.startswith("block_block_") and label.endswith("block_conv2d (conv2d)")
+    assert "…" in label and len(label) <= 72
     assert "(None, 100000, 100000, 100000)" in text
+    assert "194,688" in text
 
 
 def test_table_colour_is_a_choice(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FORCE_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "20")
     assert "\x1b" not in _table(REPORT)
-    assert "\x1b[" in _table(REPORT, color=True)
+    coloured = _table(REPORT, color=True)
+    assert "\x1b[" in coloured
+    # Colour changes no text: without its codes, the coloured table is the plain one.
+    assert re.sub("\x1b\\[[0-9;]*m", "", coloured) == _table(REPORT)
 
 
 def test_table_does_not_read_markup() -> None:
     odd = REPORT._replace(layers=(CONV._replace(name="[bold]x[/bold]"),))
-    assert "[bold]x[/bold]" in _table(odd)
+    assert "[bold]x[/bold] (conv2d)" in _table(odd)
 
 
 def test_table_working() -> None:
@@ -415,6 +577,18 @@ def test_table_working() -> None:
     assert f"3  flatten  (flatten)\n    {NOTHING_TO_EXPLAIN}" in working
 
 
+def test_table_working_wraps_with_a_hanging_indent() -> None:
+    line = "MACs: 26*26*32 outputs * 1/1 channels * 3*3 taps = 194,688"
+    long = EXPLAINED._replace(layers=(CONV._replace(explain=(line,)),))
+    text = _table(long, width=40)
+    working = text[text.index("Working") :].splitlines()
+    at = working.index("1  conv2d  (conv2d)")
+    assert working[at + 1].startswith("    MACs: 26*26*32")
+    assert working[at + 2].startswith("        ")  # the hanging indent
+    assert all(len(shown) <= 40 for shown in working)
+    assert "194,688" in text.split("Working")[1]  # the figure is never split
+
+
 def test_table_notes_pytorch_buffers() -> None:
     torch = REPORT._replace(
         settings=Settings(framework=Framework.PYTORCH, layout=Layout.CHW),
@@ -423,23 +597,93 @@ def test_table_notes_pytorch_buffers() -> None:
     assert "incl. 64 buffer elements" in _table(torch)
 
 
-def test_table_renderable_prints_to_a_console() -> None:
-    from rich.console import Console
+def test_table_notes() -> None:
+    assert "Note:" not in _table(REPORT)
+    sentence = (
+        "pytorch reads the shape as C H W, its default layout, so this input has 28 channels; "
+        "for H W C add --layout hwc."
+    )
+    noted = REPORT._replace(notes=(sentence, "Short."))
+    lines = _table(noted).splitlines()
+    assert lines[-2:] == [f"Note: {sentence}", "Note: Short."]  # under the totals
+    wrapped = _table(noted, width=40).splitlines()
+    at = wrapped.index(next(line for line in wrapped if line.startswith("Note: pytorch")))
+    assert wrapped[at + 1].startswith("      ") and wrapped[at + 1][6] != " "
+    assert wrapped[-1] == "Note: Short."
+    assert all(len(line) <= 40 for line in wrapped[at:])
 
-    buffer = io.StringIO()
-    Console(file=buffer, width=200, color_system=None).print(table_renderable(REPORT))
-    assert "194,688" in buffer.getvalue()
+
+def test_table_path_imports_no_rich() -> None:
+    code = (
+        "import io, sys\n"
+        "from convcalc import analyze\n"
+        "from convcalc._render import print_table, render\n"
+        "from convcalc._settings import OutputFormat\n"
+        "report = analyze({'input': [28, 28, 1], 'layers': ['flatten']})\n"
+        "render(report, OutputFormat.TABLE, color=True)\n"
+        "print_table(report, io.StringIO())\n"
+        "loaded = sorted(m for m in sys.modules if m == 'rich' or m.startswith('rich.'))\n"
+        "assert not loaded, loaded\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_print_table_never_squeezes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Printed to a narrow non-terminal, the table keeps its width and no colour."""
+def test_print_table_fits_columns_even_when_piped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Printed to a non-terminal, the table fits COLUMNS when it is set, with no colour."""
     from convcalc._render import print_table
 
-    monkeypatch.setenv("COLUMNS", "30")
-    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.setenv("COLUMNS", "40")
+    monkeypatch.setenv("FORCE_COLOR", "1")
     buffer = io.StringIO()
     print_table(REPORT, buffer)
     printed = buffer.getvalue()
     assert "\x1b" not in printed
-    assert "(None, 26, 26, 32)" in printed
-    assert "253.50 KiB" in printed
+    assert printed == _table(REPORT, width=40)
+    assert all(len(line) <= 40 for line in printed.splitlines())
+    for figure in ("320", "128", "64", "194,688", "253.50 KiB", "(259,584"):
+        assert figure in printed, figure
+
+
+def test_print_table_is_not_squeezed_without_columns(monkeypatch: pytest.MonkeyPatch) -> None:
+    from convcalc._render import print_table
+
+    monkeypatch.delenv("COLUMNS", raising=False)
+    buffer = io.StringIO()
+    print_table(REPORT, buffer)
+    assert buffer.getvalue() == _table(REPORT)
+    assert "(None, 26, 26, 32)" in buffer.getvalue()
+
+
+# --- names are data -------------------------------------------------------------------------
+
+HOSTILE = "evil\x1b[2J\x1b]0;title\x07\r\n\t\u2028\u202eend"
+HOSTILE_SHOWN = "evil\\x1b[2J\\x1b]0;title\\x07\\r\\n\\t\\u2028\\u202eend"
+
+
+@pytest.mark.parametrize("fmt", [OutputFormat.TABLE, OutputFormat.MARKDOWN, OutputFormat.CSV])
+def test_names_reach_no_format_raw(fmt: OutputFormat) -> None:
+    hostile = EXPLAINED._replace(
+        name=HOSTILE,
+        layers=(CONV._replace(name=HOSTILE, type="conv2d\x07"), FLATTEN),
+        notes=(f"layer {HOSTILE} is odd",),
+    )
+    text = render(hostile, fmt)
+    assert HOSTILE_SHOWN in text
+    for raw in ("\x1b", "\x07", "\r", "\t", "\u2028", "\u202e"):
+        assert raw not in text, repr(raw)
+    assert text.count("\n") == len(text.splitlines())  # every newline ends a line of ours
+
+
+def test_json_escapes_every_control_character() -> None:
+    hostile = REPORT._replace(name=HOSTILE, layers=(CONV._replace(name=HOSTILE),))
+    text = render(hostile, OutputFormat.JSON)
+    assert text.isascii()  # \u2028 and \u202e too: JavaScript and terminals see no raw ones
+    assert "\\u001b[2J" in text and "\\u2028" in text and "\\u202e" in text
+    assert json.loads(text)["layers"][0]["name"] == HOSTILE  # the data itself is unchanged
+    assert json.loads(text)["name"] == HOSTILE
+
+
+def test_json_carries_notes() -> None:
+    noted = REPORT._replace(notes=("One.", "Two."))
+    assert json.loads(render(noted, OutputFormat.JSON))["notes"] == ["One.", "Two."]
+    assert json.loads(render(noted, OutputFormat.JSON)).keys() == noted.to_dict().keys()

@@ -1,8 +1,9 @@
 """Renderers: a report in, text out; the CLI decides where the text goes.
 
-``render`` handles every ``OutputFormat``; ``table_renderable`` gives the CLI the rich object
-to print straight to a terminal, and ``print_table`` does that printing for it (the one
-function here with a side effect). rich is imported only when a table is asked for.
+``render`` handles every ``OutputFormat`` and returns a string; ``print_table`` is the one
+function here with a side effect: it writes the table to a file (stdout) line by line, fitted
+to the width it finds there (``COLUMNS``, else the terminal's, else none). Each format's
+module is imported when asked for; none of them imports rich.
 """
 
 from __future__ import annotations
@@ -13,17 +14,17 @@ from .._report import Report
 from .._settings import OutputFormat
 
 if TYPE_CHECKING:
-    from ._table import print_table, table_renderable
+    from ._table import print_table
 
-__all__ = ["print_table", "render", "table_renderable"]
+__all__ = ["print_table", "render"]
 
 
 def __getattr__(name: str) -> Any:
     # The table helpers load on first use, so JSON, Markdown and CSV never import them.
-    if name in ("print_table", "table_renderable"):
+    if name == "print_table":
         from . import _table
 
-        return getattr(_table, name)
+        return _table.print_table
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -35,12 +36,15 @@ def assert_never(value: NoReturn) -> NoReturn:
     raise AssertionError(f"unhandled value: {value!r}")
 
 
-def render(report: Report, fmt: OutputFormat, *, color: bool = False) -> str:
-    """The report as text in ``fmt``; ``color`` only affects the table (ANSI codes or none)."""
+def render(
+    report: Report, fmt: OutputFormat, *, color: bool = False, width: int | None = None
+) -> str:
+    """The report as text in ``fmt``. ``color`` (ANSI codes or none) and ``width`` (the columns
+    to fit; None: as wide as it needs) only affect the table."""
     if fmt is OutputFormat.TABLE:
         from ._table import render_table
 
-        return render_table(report, color=color)
+        return render_table(report, color=color, width=width)
     # Each format's module is imported when asked for: start-up pays only for the one used.
     elif fmt is OutputFormat.JSON:
         from ._json import render_json

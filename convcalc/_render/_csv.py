@@ -1,7 +1,9 @@
 """The ``csv`` format: one header line, then one row per layer; no totals (a CSV is one table).
 
 Shapes are written ``26x26x32`` (without the batch, as in JSON), receptive-field values ``3x3``,
-and a field that does not apply (the receptive field after ``flatten``) is left empty.
+and a field that does not apply (the receptive field after ``flatten``) is left empty. Names
+and types are written with control characters escaped (``\x1b``, ``\n``, ``\u202e``), as
+everywhere text reaches a person; the report's notes have no place here.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import csv
 import io
 
 from .._report import LayerRow, Report
-from ._units import per_axis
+from ._units import per_axis, safe
 
 HEADER = (
     "index",
@@ -34,8 +36,8 @@ def _row(row: LayerRow) -> list[object]:
     rf = [per_axis(field.size), per_axis(field.jump), per_axis(field.start)] if field else []
     return [
         row.number,
-        row.name,
-        row.type,
+        safe(row.name),
+        safe(row.type),
         row.depth,
         per_axis(row.input_shape),
         per_axis(row.output_shape),

@@ -1,11 +1,15 @@
-"""How values are written for people: numbers, units, shapes, receptive fields, totals.
+"""How values are written for people: numbers, units, shapes, receptive fields, names, totals.
 
 The table and Markdown renderers show the same columns and the same totals; both read them
 from here so the two cannot drift apart. Nothing here imports rich.
+
+Names are data: a layer or model name comes from the user's file and may hold anything, so
+every name, type and sentence shown to a person passes through :func:`safe` first.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -16,6 +20,78 @@ _BINARY_PREFIXES = ("KiB", "MiB", "GiB", "TiB", "PiB", "EiB")
 
 WHOLE_INPUT = "whole"
 """What the receptive field column shows once an output sees the whole input."""
+
+ELLIPSIS = "…"
+"""Marks where a name too long for its column was cut."""
+
+
+# --- text that is safe to show --------------------------------------------------------------
+
+_NAMED_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape(char: str) -> str:
+    named = _NAMED_ESCAPES.get(char)
+    if named is not None:
+        return named
+    code = ord(char)
+    return (
+        f"\\x{code:02x}"
+        if code < 0x100
+        else f"\\u{code:04x}"
+        if code < 0x10000
+        else f"\\U{code:08x}"
+    )
+
+
+def safe(text: str) -> str:
+    """``text`` with every character Unicode calls other or a separator (but the space)
+    written as an escape: controls that move the cursor, recolour the terminal or end a line
+    (ESC -> ``\\x1b``, newline -> ``\\n``), U+2028 and U+2029, bidi overrides and isolates
+    (``\\u202e``), zero-width and other invisible characters, lone surrogates. Everything
+    else, backslashes included, is unchanged."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else _escape(char) for char in text)
+
+
+def _char_width(char: str) -> int:
+    if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def text_width(text: str) -> int:
+    """Columns ``text`` takes on a terminal: wide (CJK) characters count two, marks none."""
+    if text.isascii():
+        return len(text)
+    return sum(_char_width(char) for char in text)
+
+
+def cut_middle(text: str, limit: int) -> str:
+    """``text`` in at most ``limit`` columns, its middle replaced by an ellipsis when too long:
+    ``layer1.…l.shortcut.batchnorm``. Both ends survive: a name's block and its leaf."""
+    if text_width(text) <= limit:
+        return text
+    if limit <= 1:
+        return ELLIPSIS[:limit]
+    room = limit - 1
+    # A dotted name keeps its first part (the block) and as much of its end as fits.
+    head_room = min(text.find(".") + 1 or room // 2, room // 2)
+    if text.isascii():
+        return text[:head_room] + ELLIPSIS + text[len(text) - (room - head_room) :]
+    head = used = 0
+    while head < len(text) and used + _char_width(text[head]) <= head_room:
+        used += _char_width(text[head])
+        head += 1
+    tail, left = len(text), room - used
+    while tail > head and _char_width(text[tail - 1]) <= left:
+        left -= _char_width(text[tail - 1])
+        tail -= 1
+    return text[:head] + ELLIPSIS + text[tail:]
+
+
+# --- numbers ----------------------------------------------------------------------------------
 
 
 def exact(number: int) -> str:
@@ -60,9 +136,17 @@ def per_axis(values: Sequence[float]) -> str:
     return "x".join(_number(value) for value in values)
 
 
+# --- shapes and receptive fields --------------------------------------------------------------
+
+
 def batched_shape(shape: Sequence[int], batch: int | None) -> str:
     """A shape with the batch first, as Keras shows it: ``(None, 26, 26, 32)``."""
     return "(" + ", ".join([str(batch), *(str(size) for size in shape)]) + ")"
+
+
+def compact_shape(shape: Sequence[int]) -> str:
+    """A shape without the batch, as JSON and CSV give it: ``26x26x32``."""
+    return "x".join(str(size) for size in shape)
 
 
 def _compact(values: Sequence[int]) -> str:
@@ -72,25 +156,95 @@ def _compact(values: Sequence[int]) -> str:
     return per_axis(values)
 
 
-def field_summary(field: Field | None) -> str:
-    """A receptive field as ``size / jump``: ``3x3 / 1``, ``5x5 / 2x1``; ``whole`` for None."""
+def field_summary(field: Field | None, compact: bool = False) -> str:
+    """A receptive field as ``size/jump``: ``3x3/1``, ``5x3/2x1``; ``whole`` for None.
+
+    ``compact`` writes the size once when every axis agrees too (``3/1``)."""
     if field is None or not field.size:
         return WHOLE_INPUT
-    return f"{per_axis(field.size)} / {_compact(field.jump)}"
+    size = _compact(field.size) if compact else per_axis(field.size)
+    return f"{size}/{_compact(field.jump)}"
+
+
+# --- names ------------------------------------------------------------------------------------
+
+
+def shows_type(name: str, kind: str) -> bool:
+    """Whether a layer's type says more than its name: not for ``conv2d``, the automatic
+    ``conv2d_1``, nor ``basic_1.residual.conv2d``, whose last part already is the type; yes for
+    a name of the user's own, such as ``stem`` of type conv2d."""
+    last = name.rpartition(".")[2]
+    if last == kind:
+        return False
+    if last.startswith(kind) and last[len(kind) : len(kind) + 1] == "_":
+        number = last[len(kind) + 1 :]
+        return not (number.isascii() and number.isdigit())
+    return True
+
+
+def label_parts(row: LayerRow) -> tuple[str, str]:
+    """The ``Layer (type)`` cell in two parts, made safe to show: the name, and `` (type)``
+    when the type says more than the name (else empty)."""
+    if shows_type(row.name, row.type):
+        return safe(row.name), f" ({safe(row.type)})"
+    return safe(row.name), ""
+
+
+def layer_label(row: LayerRow) -> str:
+    """The ``Layer (type)`` cell, without indentation: ``stem (conv2d)``, ``conv2d_1``."""
+    name, suffix = label_parts(row)
+    return name + suffix
+
+
+def fit_label(row: LayerRow, limit: int) -> str:
+    """``layer_label`` in at most ``limit`` columns: the name is cut in the middle before the
+    type is, so ``a_very_lo…ng_name (conv2d)`` still says what the layer is."""
+    name, suffix = label_parts(row)
+    label = name + suffix
+    if text_width(label) <= limit:
+        return label
+    room = limit - text_width(suffix)
+    if suffix and room >= 8:
+        return cut_middle(name, room) + suffix
+    return cut_middle(label, limit)
+
+
+def any_type_shown(report: Report) -> bool:
+    """Whether some row shows its type, and so the header should say ``Layer (type)``."""
+    return any(shows_type(row.name, row.type) for row in report.layers)
+
+
+# --- the model-wide lines ---------------------------------------------------------------------
+
+
+def settings_items(report: Report) -> list[str]:
+    """The model-wide choices: framework, layout, dtype and, when one was given, the batch."""
+    settings = report.settings
+    items = [
+        f"framework {settings.framework.value}",
+        f"layout {settings.layout.value}",
+        f"dtype {settings.dtype.value}",
+    ]
+    if settings.batch is not None:
+        items.append(f"batch {settings.batch}")
+    return items
+
+
+SEPARATOR = " · "
+"""Between the settings in the line under the title."""
 
 
 def settings_line(report: Report) -> str:
-    """The model-wide choices, for under the title: framework, layout, dtype, batch."""
-    settings = report.settings
-    return (
-        f"framework {settings.framework.value} · layout {settings.layout.value} · "
-        f"dtype {settings.dtype.value} · batch {settings.batch}"
-    )
+    """The model-wide choices on one line, for under the title."""
+    return SEPARATOR.join(settings_items(report))
 
 
 def title(report: Report) -> str:
-    """The model's name, or the program's when it has none."""
-    return report.name or "convcalc"
+    """The model's name (made safe to show), or the program's when it has none."""
+    return safe(report.name) if report.name else "convcalc"
+
+
+# --- the layer table's columns ----------------------------------------------------------------
 
 
 class Column(NamedTuple):
@@ -106,27 +260,39 @@ def has_non_trainable(report: Report) -> bool:
     return any(row.non_trainable_params for row in report.layers)
 
 
-def columns(non_trainable: bool) -> list[Column]:
-    """The layer table's columns, in order."""
+def layer_header(report: Report) -> str:
+    """``Layer (type)`` when some row shows its type, else ``Layer``."""
+    return header_for(any_type_shown(report))
+
+
+def header_for(typed: bool) -> str:
+    return "Layer (type)" if typed else "Layer"
+
+
+def macs_header(batch: int | None) -> str:
+    """``MACs``, or ``MACs/sample`` when a batch is set: the figures never include it."""
+    return "MACs" if batch is None else "MACs/sample"
+
+
+def columns(report: Report) -> list[Column]:
+    """The layer table's columns at their fullest, in order."""
     shown = [
         Column("#", True),
-        Column("Layer", False),
-        Column("Type", False),
+        Column(layer_header(report), False),
         Column("Output shape", False),
         Column("Params", True),
     ]
-    if non_trainable:
+    if has_non_trainable(report):
         shown.append(Column("Non-trainable", True))
-    shown += [Column("MACs", True), Column("RF size / jump", False)]
+    shown += [Column(macs_header(report.settings.batch), True), Column("RF", False)]
     return shown
 
 
 def cells(row: LayerRow, batch: int | None, non_trainable: bool, indent: str = "  ") -> list[str]:
-    """One layer's cells, matching ``columns(non_trainable)``; the name indented by depth."""
+    """One layer's cells at their fullest, matching ``columns``; the name indented by depth."""
     shown = [
         str(row.number),
-        indent * row.depth + row.name,
-        row.type,
+        indent * row.depth + layer_label(row),
         batched_shape(row.output_shape, batch),
         exact(row.params),
     ]
@@ -134,6 +300,9 @@ def cells(row: LayerRow, batch: int | None, non_trainable: bool, indent: str = "
         shown.append(exact(row.non_trainable_params))
     shown += [exact(row.macs), field_summary(row.receptive_field)]
     return shown
+
+
+# --- totals -----------------------------------------------------------------------------------
 
 
 class Total(NamedTuple):
@@ -155,8 +324,11 @@ def _count_detail(number: int) -> str:
     return exact(number) if abs(number) >= 1000 else ""
 
 
-def totals(report: Report) -> list[Total]:
-    """The totals block: parameters exact; compute and memory readable, with exact figures."""
+def totals(report: Report, shape: str | None = None) -> list[Total]:
+    """The totals block: parameters exact; compute and memory readable, with exact figures.
+
+    With a batch, MACs and FLOPs say they are per sample, and one more line gives the MACs of
+    the whole batch. ``shape`` is the output shape as the caller writes shapes."""
     sums, settings = report.totals, report.settings
     batch = f"per batch of {settings.batch}" if settings.batch else "batch 1"
     buffers = sum(row.buffers for row in report.layers)
@@ -164,12 +336,21 @@ def totals(report: Report) -> list[Total]:
     if buffers:
         # PyTorch batchnorm running statistics count towards memory but not parameters.
         param_notes.append(f"incl. {exact(buffers)} buffer elements")
+    per_sample = "" if settings.batch is None else " per sample"
+    compute = [
+        Total(f"MACs{per_sample}", human_count(sums.macs), _count_detail(sums.macs)),
+        Total(f"FLOPs{per_sample}", human_count(sums.flops), _count_detail(sums.flops)),
+    ]
+    if settings.batch is not None:
+        # Presentation only: the report's figures are per sample, as every framework counts.
+        whole = sums.macs * settings.batch
+        label = f"MACs per batch of {settings.batch}"
+        compute.insert(1, Total(label, human_count(whole), _count_detail(whole)))
     return [
         Total("Total params", exact(sums.params)),
         Total("Trainable params", exact(sums.trainable_params)),
         Total("Non-trainable params", exact(sums.non_trainable_params)),
-        Total("MACs", human_count(sums.macs), _count_detail(sums.macs)),
-        Total("FLOPs", human_count(sums.flops), _count_detail(sums.flops)),
+        *compute,
         Total(
             "Parameter memory",
             human_bytes(sums.param_bytes),
@@ -180,13 +361,29 @@ def totals(report: Report) -> list[Total]:
             human_bytes(sums.activation_bytes),
             _memory_detail(sums.activation_bytes, settings.dtype.value, batch),
         ),
-        Total("Output shape", batched_shape(report.output_shape, settings.batch)),
+        Total(
+            "Output shape",
+            batched_shape(report.output_shape, settings.batch) if shape is None else shape,
+        ),
     ]
+
+
+# --- notes and working ------------------------------------------------------------------------
+
+
+def notes(report: Report) -> list[str]:
+    """The report's notes, made safe to show: one sentence each."""
+    return [safe(note) for note in report.notes]
 
 
 def explain_heading(row: LayerRow) -> str:
     """The heading over one layer's working: ``1  conv2d  (conv2d)``."""
-    return f"{row.number}  {row.name}  ({row.type})"
+    return f"{row.number}  {safe(row.name)}  ({safe(row.type)})"
+
+
+def explain_lines(row: LayerRow) -> list[str]:
+    """One layer's working, made safe to show (a folded row's lines name its layers)."""
+    return [safe(line) for line in row.explain] or [NOTHING_TO_EXPLAIN]
 
 
 NOTHING_TO_EXPLAIN = "(no formulas: nothing is computed here)"
