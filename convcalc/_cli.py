@@ -626,9 +626,11 @@ def layers(
 ) -> None:
     """The layer catalogue: types, aliases, positional order, parameters and defaults."""
     from ._render._catalogue import describe_kind, list_kinds
+    from ._render._table import output_width
 
+    width = output_width(sys.stdout)
     if type is None:
-        sys.stdout.write(list_kinds())
+        sys.stdout.write(list_kinds(width))
         return
     kind = find_kind(type)
     if kind is None:
@@ -639,7 +641,7 @@ def layers(
             f"unknown layer type '{type}'{did_you_mean(type, spellings())}; "
             "`convcalc layers` lists them"
         )
-    sys.stdout.write(describe_kind(kind))
+    sys.stdout.write(describe_kind(kind, width))
 
 
 zoo_app = typer.Typer(
