@@ -27,7 +27,7 @@ from ._spec import (
     read_values,
     too_deep,
 )
-from ._values import Invalid, WholeNumber, axes_word, show_shape
+from ._values import LARGEST, Invalid, WholeNumber, axes_word, show_shape
 
 _DATA_KINDS = {
     0: "a flat vector",
@@ -396,6 +396,10 @@ def _next_field(
                 f"jump {jump}*{window.stride} = {jumps[axis]}; start {start:g} + "
                 f"(({window.kernel}-1)/2 {shift})*{jump} = {starts[axis]:g}"
             )
+    if max(sizes) > LARGEST or max(jumps) > LARGEST:
+        # Strides beyond any input (a stride of 2**62, repeated): the field is past counting
+        # in floats, and past any real input, so it is the whole input.
+        return None
     return Field(tuple(sizes), tuple(jumps), tuple(starts))
 
 

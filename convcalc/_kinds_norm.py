@@ -122,7 +122,7 @@ def groupnorm_shape(call: Call) -> Geometry:
     if channels % groups:
         # PyTorch: "num_channels must be divisible by num_groups"; Keras refuses it too, and
         # groups above the channel count.
-        nearest = max(g for g in range(1, min(groups, channels) + 1) if channels % g == 0)
+        nearest = _largest_divisor(channels, groups)
         raise call.fail(
             f"groups {groups} does not divide the input's {channels} channels; use a divisor "
             f"of {channels}, such as {nearest}"
@@ -142,6 +142,20 @@ def groupnorm_shape(call: Call) -> Geometry:
     if call.notes is not None:
         call.note(f"groups: {channels} channels / {groups} = {channels // groups} per group")
     return Geometry(call.input)
+
+
+def _largest_divisor(number: int, limit: int) -> int:
+    """The largest divisor of ``number`` that is at most ``limit``: a search up to the square
+    root, so a billion channels take milliseconds, not a billion steps."""
+    best = 1
+    low = 1
+    while low * low <= number:
+        if number % low == 0:
+            for divisor in (low, number // low):
+                if best < divisor <= limit:
+                    best = divisor
+        low += 1
+    return best
 
 
 def groupnorm_weights(call: Call, geometry: Geometry) -> Weights:

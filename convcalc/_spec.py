@@ -16,7 +16,7 @@ from ._catalogue import family, find_kind, find_param, is_ignored
 from ._errors import SpecError, did_you_mean
 from ._kind import REQUIRED, LayerKind, SameAs, Shape
 from ._settings import DEFAULT_LAYOUT, DType, Framework, Layout, OutputFormat, Settings
-from ._values import Choice, Flag, Invalid, WholeNumber, parse_shape, show
+from ._values import HUGE, Choice, Flag, Invalid, WholeNumber, parse_shape, show, show_names
 
 
 class LayerSpec(NamedTuple):
@@ -77,6 +77,9 @@ class ModelSpec(NamedTuple):
     """Whether the model said its layout (else it is the framework's default, and a shape
     that looks written in the other order earns a note)."""
 
+
+MAX_NAME = 200
+"""Characters in a layer's name: more is a mistake (a pasted file), not a name."""
 
 too_deep = "the model nests blocks or constructs too deeply to follow; flatten it"
 
@@ -147,7 +150,7 @@ def read_model(spec: object) -> ModelSpec:
     output_format = _setting(spec, "format", _FORMAT, OutputFormat)
     name = spec.get("name")
     if name is not None and not isinstance(name, str):
-        if isinstance(name, bool) or not isinstance(name, (int, float)):
+        if isinstance(name, bool) or not isinstance(name, (int, float)) or abs(name) >= HUGE:
             raise SpecError(f"name {show(name)} is not valid: a model's name is text")
         name = show(name)
     layers = spec.get("layers")
@@ -227,9 +230,19 @@ class Scope:
     def assign(self, base: str, name: object, where: str) -> str:
         """A unique name in this scope: the user's, or ``base`` with a counter; the full path."""
         if name is not None:
-            if isinstance(name, bool) or not isinstance(name, (str, int)) or not str(name):
+            if (
+                isinstance(name, bool)
+                or not isinstance(name, (str, int))
+                or (isinstance(name, int) and abs(name) >= HUGE)
+                or name == ""
+            ):
                 raise SpecError(f"{where}: name {show(name)} is not valid: a name is a word")
             label = str(name)
+            if len(label) > MAX_NAME:
+                raise SpecError(
+                    f"{where}: the name {show(label)} is longer than {MAX_NAME} characters; "
+                    "give a shorter one"
+                )
             if "." in label:
                 raise SpecError(
                     f"{where}: the name {show(label)} contains '.', which "
@@ -497,13 +510,14 @@ def split_forms(item: object, where: str) -> tuple[str, object, Mapping[str, obj
     keys = [key for key in item if key not in LAYER_KEYS]
     types = [key for key in keys if isinstance(key, str) and find_kind(key) is not None]
     if len(keys) > 1 and len(types) == 1:
-        stray = ", ".join(show(str(key)) for key in keys if key != types[0])
+        strays = [key for key in keys if key != types[0]]
+        stray = show_names([show(key) for key in strays[:6]], len(strays))
         raise SpecError(
             f"{where}: unknown key {stray} beside the type '{types[0]}'; parameters go "
             f"inside it ({types[0]}: {{...}}), and beside it only name and trainable"
         )
     if len(keys) != 1 or not isinstance(keys[0], str):
-        shown = ", ".join(show(str(key)) for key in keys) or "none"
+        shown = show_names([show(key) for key in keys[:6]], len(keys)) or "none"
         raise SpecError(
             f"{where}: a layer mapping needs exactly one type key (or a 'type' key); found {shown}"
         )

@@ -45,6 +45,12 @@ def show(raw: object) -> str:
     return f"{text[:40]}...{text[-8:]} ({size}, cut)"
 
 
+def show_names(shown: list[str], total: int) -> str:
+    """Names already shown, joined; when there were more than shown, how many in all."""
+    joined = ", ".join(shown)
+    return joined if total <= len(shown) else f"{joined}, ... ({total:,} in all)"
+
+
 def _size(raw: object) -> str:
     if isinstance(raw, (list, tuple)):
         return f"a list of {len(raw):,}"
@@ -389,7 +395,7 @@ class Fraction(NamedTuple):
             raise Invalid(f"must be {self.describe}")
         try:
             value = float(raw) if isinstance(raw, (int, float, str)) else float("nan")
-        except ValueError:
+        except (ValueError, OverflowError):
             raise Invalid(f"must be {self.describe}") from None
         if not 0.0 <= value <= 1.0:
             raise Invalid(f"must be {self.describe}")
