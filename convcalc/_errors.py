@@ -30,6 +30,9 @@ def closest(word: str, choices: Iterable[str]) -> str | None:
     """The choice most like ``word``, for a "did you mean" hint; None when nothing is close."""
     import difflib  # only on the error path: keeps start-up lean
 
+    if len(word) > 100:  # no name is that long: a pasted file, not a misspelling
+        return None
+
     lowered: dict[str, str] = {}
     for choice in choices:  # the first spelling of a name wins: catalogues list canonical first
         lowered.setdefault(choice.lower(), choice)

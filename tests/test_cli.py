@@ -690,7 +690,8 @@ def test_a_list_instead_of_a_mapping(tmp_path: Path) -> None:
     path = write(tmp_path, "list.yaml", "- conv2d: {filters: 32, kernel: 3}\n- flatten\n")
     assert_error(
         invoke("model", str(path)),
-        "a model is a mapping with at least 'input' and 'layers', not a list; "
+        f"{path} holds a list, not a model: a model is a mapping with at least 'input' and "
+        "'layers' (if the list is its layers, put it under 'layers:' beside 'input:'); "
         "`convcalc zoo show mnist_cnn` prints an example",
     )
 
