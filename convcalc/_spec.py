@@ -285,6 +285,9 @@ def build_layer(
     ``repeat``): only the name is new then, which keeps a 10,000-layer repeat fast.
     """
     label = scope.assign(kind.name, params.get("name"), where)
+    key = _content_key(kind, params) if checked is None else None
+    if key is not None:
+        checked = _CHECKED.get(key)
     if checked is None:
         located = f"{where} ({label})"
         trainable_raw = params.get("trainable", True)
@@ -299,6 +302,10 @@ def build_layer(
         if isinstance(reading, TorchReading):
             values[TORCH_READING] = reading
         checked = (values, frozenset(given), trainable)
+        if key is not None:
+            if len(_CHECKED) >= 4096:
+                _CHECKED.clear()
+            _CHECKED[key] = checked
     values, given_names, trainable = checked
     rank_free = params.get(FAMILY)
     layer = LayerSpec(
@@ -334,6 +341,32 @@ FAMILY = "\0family"
 
 TORCH_READING = "\0torch-reading"
 """The key a :class:`TorchReading` is kept under in a layer's values (no parameter's name)."""
+
+
+_CHECKED: dict[tuple[object, ...], Checked] = {}
+"""Layers already checked, by kind and parameters as written (the name aside): a file that
+lists the same layer 10,000 times checks it once, and its copies share one values mapping, so
+the engine computes them once too."""
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _content_key(kind: LayerKind, params: Mapping[str, object]) -> tuple[object, ...] | None:
+    """A hashable form of a layer's parameters (without its name), or None when a value is not
+    a plain scalar or a flat list of them."""
+    parts: list[object] = [kind.name]
+    for name, value in params.items():
+        if name == "name":
+            continue
+        if isinstance(value, (list, tuple)):
+            if not all(isinstance(item, _SCALARS) for item in value):
+                return None
+            value = ("[]", *((type(item).__name__, item) for item in value))
+        elif not isinstance(value, _SCALARS):
+            return None
+        # 1, 1.0 and true are equal keys in Python but not the same value here
+        parts.append((name, type(value).__name__, value))
+    return tuple(parts)
 
 
 def place_positional(
