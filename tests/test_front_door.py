@@ -418,3 +418,51 @@ def test_depth_all_and_bad_depth() -> None:
     report = as_json("model", "zoo:resnet18", "--depth", "all")
     assert report["totals"]["params"] == RESNET18_PARAMS
     assert "--depth" in refused("model", "zoo:resnet18", "--depth", "deep")
+
+
+def test_completion_offers_padding_values() -> None:
+    from convcalc._completion import param_values
+
+    assert param_values("conv1d", "padding", "") == ["causal", "same", "valid"]
+    assert param_values("conv1d", "padding", "s") == ["same"]
+    assert "relu" in param_values("conv2d", "activation", "re")
+
+
+def test_layers_lists_short_and_rank_free_names() -> None:
+    code, out, _ = run("layers")
+    assert code == 0
+    assert "Also: conv." in out  # conv2d's short name
+    assert "fc" in out and "bn" in out
+    assert "conv (convNd)" in out
+
+
+def test_layers_type_shows_pytorch_order_and_ignored_arguments() -> None:
+    code, out, _ = run("layers", "Conv2d")
+    assert code == 0
+    assert "pytorch order: Conv2d: in_channels, filters, kernel" in out
+    assert "kernel_initializer" in out and "accepted and ignored" in out
+
+
+def test_layers_wraps_at_the_width() -> None:
+    result = RUNNER.invoke(app, ["layers"], env={"COLUMNS": "60"})
+    assert max(len(line) for line in result.stdout.splitlines()) <= 60
+
+
+@pytest.mark.parametrize(
+    ("item", "shape", "params"),
+    [
+        # Keras' ZeroPadding2D(((1, 1), (2, 2))) on 28x28x1: 30x32x1
+        ("zeropadding2d:((1,1),(2,2))", [30, 32, 1], 0),
+        # Dense(10, 'relu') after a flatten of 28*28*1 = 784: 7,850
+        ("Dense:10,relu", [10], 7_850),
+        # nn.Conv2d(1, 8, kernel_size=(3, 3), stride=2): floor(25/2) + 1 = 13; 8*9 + 8 = 80
+        ("Conv2d:1,8,kernel_size=(3,3),stride=2", [13, 13, 8], 80),
+        # Conv2D(8, (3, 3), (2, 2), 'same'): ceil(28/2) = 14
+        ("Conv2D:8,(3,3),(2,2),same", [14, 14, 8], 80),
+    ],
+)
+def test_more_calls_as_code_writes_them(item: str, shape: list[int], params: int) -> None:
+    layers = ["flatten", item] if item.startswith("Dense") else [item]
+    report = as_json("chain", "28", "28", "1", *layers)
+    assert report["output_shape"] == shape
+    assert report["totals"]["params"] == params
