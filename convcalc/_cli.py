@@ -37,7 +37,12 @@ USAGE_EXIT = 2
 
 
 def _fail(message: str, hint: str | None = None) -> NoReturn:
-    typer.echo(f"Error: {message}", err=True)
+    text = f"Error: {message}"
+    if sys.stderr is not None and sys.stderr.isatty():  # a person reads it: fit the terminal
+        import textwrap
+
+        text = "\n".join(textwrap.wrap(text, _columns(), subsequent_indent="  "))
+    typer.echo(text, err=True)
     if hint:
         typer.echo(hint, err=True)
     raise SystemExit(USAGE_EXIT)

@@ -17,6 +17,7 @@ from ._kind import Call, Geometry, Receptive, Shape, Weights
 from ._report import Field, LayerRow, Report, Totals
 from ._settings import Framework, Layout, Settings
 from ._spec import (
+    INPUT_SHAPE,
     TORCH_READING,
     LayerSpec,
     MergeSpec,
@@ -45,8 +46,10 @@ def analyze(spec: Mapping[str, object]) -> Report:
 class _Run:
     """What one analysis carries from layer to layer besides the shape."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, model_input: Shape = ()) -> None:
         self.settings = settings
+        self.model_input = model_input
+        """The shape the user typed: a rank-free layer that meets it must not guess a batch."""
         self.rows: list[LayerRow] = []
         self.memo: Memo = {}
         self.remarks: dict[str, str] = {}
@@ -58,7 +61,7 @@ class _Run:
 def run(model: ModelSpec) -> Report:
     """Apply every layer of a checked model, in execution order."""
     settings = model.settings
-    state = _Run(settings)
+    state = _Run(settings, model.input)
     start = _initial_field(model.input)
     hint = None if model.layout_given else layout_hint(model.input, settings)
     try:
@@ -252,10 +255,16 @@ def apply(
         state.remarks if state is not None else None,
     )
     if kind.rank is not None and spatial_rank != kind.rank:
+        batch = ""
+        if spatial_rank == kind.rank + 1 and state is not None and shape == state.model_input:
+            batch = (
+                f" (if {shape[0]} is the batch size, leave it out of the shape and give "
+                f"--batch {shape[0]})"
+            )
         raise ShapeError(
             f"{call.where}: {kind.name} needs {_data(kind.rank, settings)} but its "
             f"input {show_shape(shape)} is {_data(spatial_rank, settings)}; "
-            f"{_rank_fix(kind.name, kind.rank, spatial_rank)}"
+            f"{_rank_fix(kind.name, kind.rank, spatial_rank)}{batch}"
         )
     _check_reading(call)
     key = (id(layer.values), shape)
@@ -303,6 +312,8 @@ def _at_rank(
                 "axes and channels, e.g. 28 28 1 (a reshape layer does that)"
             )
         return layer  # the rank check names the kinds that exist
+    if state is not None and shape == state.model_input:
+        _check_typed_rank(layer, shape, rank, member.name, settings)
     if member is not layer.kind:
         key = (id(layer.raw), rank)
         cached = state.reread.get(key) if state is not None else None
@@ -314,19 +325,38 @@ def _at_rank(
                 state.reread[key] = cached
         layer = cached
     if rank != 2 and state is not None:
-        layout = _data(rank, settings)
-        batch = ""
-        if rank == 3:
-            batch = (
-                f"; if {shape[0]} is the batch size, leave it out of the shape (and give "
-                f"--batch {shape[0]})"
-            )
         state.remarks.setdefault(
             f"rank {layer.family} {rank}",
-            f"{layer.family} on the input {show_shape(shape)}, which is {layout}, is "
-            f"{member.name}{batch}",
+            f"{layer.family} on the input {show_shape(shape)}, which is "
+            f"{_data(rank, settings)}, is {member.name}",
         )
     return layer
+
+
+def _check_typed_rank(
+    layer: LayerSpec, shape: Shape, rank: int, chosen: str, settings: Settings
+) -> None:
+    """Refuse a rank-free layer on the typed input when the number of values reads two ways:
+    four values are 3-D data or an image with its batch (a tutorial's (10, 8, 16, 3)); two
+    values with more than 4 channels are 1-D data or an image without its channels (28 28)."""
+    where = f"layer {layer.row} ({layer.name})"
+    typed = " ".join(map(str, shape))
+    if rank == 3:
+        rest = " ".join(map(str, shape[1:]))
+        raise ShapeError(
+            f"{where}: {layer.family} on the input {typed} reads two ways: as {chosen} over "
+            f"{_data(3, settings)}, or as a 2-D {layer.family} on a batch of {shape[0]}. "
+            f"Without the batch, give {rest} (and --batch {shape[0]}); for {chosen}, use that "
+            f"type: convcalc chain {typed} {chosen}:..."
+        )
+    if rank == 1 and shape[-1 if settings.layout is Layout.HWC else 0] > 4:
+        image = f"{typed} 1" if settings.layout is Layout.HWC else f"1 {typed}"
+        raise ShapeError(
+            f"{where}: {layer.family} on the input {typed} reads two ways: as {chosen} over "
+            f"{_data(1, settings)}, or as a {typed.replace(' ', 'x')} image whose channels "
+            f"are missing. For an image give its channels ({image}); for {chosen}, use that "
+            f"type: convcalc chain {typed} {chosen}:..."
+        )
 
 
 def _check_reading(call: Call) -> None:
@@ -343,6 +373,13 @@ def _check_reading(call: Call) -> None:
                 f"one layout: set layout: {layout} in the file or --layout {layout} (and "
                 "write the input in that order), or drop data_format"
             )
+    stated = call.values.get(INPUT_SHAPE)
+    if stated is not None and stated != call.input:
+        raise call.fail(
+            f"input_shape {show_shape(stated)} (typed on the layer) is not its input "  # type: ignore[arg-type]
+            f"{show_shape(call.input)}; give the input once, without the batch, as the model's "
+            "input (the chain's SHAPE, the file's input:)"
+        )
     reading = call.values.get(TORCH_READING)
     if isinstance(reading, TorchReading) and call.framework is Framework.PYTORCH:
         try:
@@ -350,7 +387,13 @@ def _check_reading(call: Call) -> None:
         except Invalid:
             return
         if first == call.channels:
-            raise call.fail(reading.message)
+            raise call.fail(
+                reading.message.replace(
+                    " reads two ways",
+                    ", whose first is the input's channel count, reads two ways",
+                    1,
+                )
+            )
 
 
 def _data(rank: int, settings: Settings) -> str:
@@ -375,27 +418,33 @@ def _rank_fix(name: str, wanted: int, rank: int) -> str:
 def _next_field(
     call: Call, receptive: Receptive, geometry: Geometry, field: Field | None
 ) -> Field | None:
-    """The receptive field after this layer (CONTRACT section 6)."""
+    """The receptive field after this layer (CONTRACT section 6): per axis, the recurrence
+    ``size = size_in + (kernel-1)*jump_in; jump = jump_in*stride; start = start_in +
+    ((kernel-1)/2 - pad_before)*jump_in``, written once as ``_window.RF``."""
     if receptive is Receptive.WHOLE or field is None:
         return None
     if receptive is Receptive.POINTWISE:
         return field
+    # The formula lives beside the window arithmetic; once the package is loaded this import
+    # is a look-up in sys.modules.
+    import convcalc._window as sliding
+
     sizes, jumps, starts = list(field.size), list(field.jump), list(field.start)
+    if call.notes is not None and geometry.windows:
+        rank = len(sizes)
+        if field == Field((1,) * rank, (1,) * rank, (0.5,) * rank):
+            call.note(sliding.RF_MEANING)  # the first RF lines on the input's own field
     for axis, window in enumerate(geometry.windows):
-        grow = window.kernel - 1
-        size, jump, start = sizes[axis], jumps[axis], starts[axis]
-        sizes[axis] = size + grow * jump
-        starts[axis] = start + (grow / 2 - window.pad_before) * jump
-        jumps[axis] = jump * window.stride
-        if call.notes is not None:
-            label = call.axis_labels()[axis]
-            pad = window.pad_before  # negative after cropping: "+ 2", not "- -2"
-            shift = f"- {pad}" if pad >= 0 else f"+ {-pad}"
-            call.note(
-                f"RF {label}: size {size} + ({window.kernel}-1)*{jump} = {sizes[axis]}; "
-                f"jump {jump}*{window.stride} = {jumps[axis]}; start {start:g} + "
-                f"(({window.kernel}-1)/2 {shift})*{jump} = {starts[axis]:g}"
-            )
+        sizes[axis], jumps[axis], starts[axis] = sliding.RF.axis(
+            call,
+            axis,
+            sizes[axis],
+            jumps[axis],
+            starts[axis],
+            window.kernel,
+            window.stride,
+            window.pad_before,
+        )
     if max(sizes) > LARGEST or max(jumps) > LARGEST:
         # Strides beyond any input (a stride of 2**62, repeated): the field is past counting
         # in floats, and past any real input, so it is the whole input.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from ._formula import Formula, shape_symbols, weightless
 from ._kind import (
     REQUIRED,
     Call,
@@ -13,7 +14,6 @@ from ._kind import (
     Receptive,
     Weights,
     no_macs,
-    no_weights,
     same_shape,
 )
 from ._settings import Framework
@@ -54,26 +54,28 @@ def dense_shape(call: Call) -> Geometry:
     return Geometry(output)
 
 
+DENSE_PARAMS: Formula[int] = Formula(
+    "params = (in_features + bias) * units", "in_features bias units"
+)
+
+
+def _dense_outputs(call: Call) -> tuple[str, ...]:
+    """A dense layer's output axes: the input's but the last, then ``units``."""
+    return (*shape_symbols(len(call.spatial), call.channels_last)[:-1], "units")
+
+
+DENSE_MACS: Formula[int] = Formula(
+    "MACs = outputs * in_features", "*outputs in_features", spell={"outputs": _dense_outputs}
+)
+
+
 def dense_weights(call: Call, geometry: Geometry) -> Weights:
-    inputs, units, bias = call.input[-1], call.number("units"), call.flag("bias")
-    total = (inputs + (1 if bias else 0)) * units
-    if call.notes is not None:
-        call.note(
-            f"params: ({inputs}{' + 1' if bias else ''}) * {units} = {total:,}"
-            + ("" if bias else " (no bias)")
-        )
+    total = DENSE_PARAMS.of(call, call.input[-1], int(call.flag("bias")), call.number("units"))
     return Weights(trainable=total)
 
 
 def dense_macs(call: Call, geometry: Geometry) -> int:
-    outputs = math.prod(geometry.output)
-    macs = outputs * call.input[-1]
-    if call.notes is not None:
-        call.note(
-            f"MACs: {'*'.join(map(str, geometry.output))} outputs * {call.input[-1]} "
-            f"inputs = {macs:,}"
-        )
-    return macs
+    return DENSE_MACS.of(call, geometry.output, call.input[-1])
 
 
 DENSE = LayerKind(
@@ -107,9 +109,16 @@ DENSE = LayerKind(
 # -- flatten ---------------------------------------------------------------------------------
 
 
+FLATTENED: Formula[int] = Formula(
+    "features = axes",
+    "*axes",
+    spell={"axes": lambda call: shape_symbols(len(call.spatial), call.channels_last)},
+)
+
+
 def flatten_shape(call: Call) -> Geometry:
-    if call.notes is not None and len(call.input) > 1:
-        call.note(f"flatten: {'*'.join(map(str, call.input))} = {math.prod(call.input):,}")
+    if len(call.input) > 1:
+        return Geometry((FLATTENED.of(call, call.input),))
     return Geometry((math.prod(call.input),))
 
 
@@ -121,7 +130,7 @@ FLATTEN = LayerKind(
     aliases=("Flatten",),
     rank=None,
     shape=flatten_shape,
-    weights=no_weights,
+    weights=weightless("flatten only rearranges its input into one vector"),
     macs=no_macs,
     receptive=Receptive.WHOLE,
 )
@@ -146,7 +155,7 @@ DROPOUT = LayerKind(
     ),
     rank=None,
     shape=same_shape,
-    weights=no_weights,
+    weights=weightless("dropout zeroes random inputs while training; nothing is learned"),
     macs=no_macs,
     receptive=Receptive.POINTWISE,
     ignored=IGNORED_DROPOUT,
@@ -160,7 +169,7 @@ ACTIVATION_KIND = LayerKind(
     aliases=("Activation",),
     rank=None,
     shape=same_shape,
-    weights=no_weights,
+    weights=weightless(lambda call: _no_weights_why(str(call.values["function"]))),
     macs=no_macs,
     receptive=Receptive.POINTWISE,
     ignored=IGNORED_ANY,
@@ -202,34 +211,42 @@ def batchnorm_shape(call: Call) -> Geometry:
     return Geometry(call.input)
 
 
+BATCHNORM_KERAS: tuple[Formula[int], Formula[int]] = (
+    Formula(
+        "trainable = (gamma + beta)*C",
+        "gamma beta C",
+        note="gamma scales, beta shifts: 1 if learned",
+    ),
+    Formula("non_trainable = 2*C", "C", note="moving mean and variance"),
+)
+BATCHNORM_TORCH: tuple[Formula[int], Formula[int]] = (
+    Formula("trainable = 2*affine*C", "affine C", note="weight and bias"),
+    Formula(
+        "buffers = 2*track_running_stats*C",
+        "track_running_stats C",
+        note="running mean and variance, not parameters",
+    ),
+)
+
+
 def batchnorm_weights(call: Call, geometry: Geometry) -> Weights:
     channels, affine = call.channels, call.flag("affine")
     if call.framework is Framework.KERAS:
         # gamma (scale) and beta (center) are trained; the moving mean and variance are
         # weights Keras counts as non-trainable.
-        parts = [name for name in ("scale", "center") if affine and call.flag(name)]
-        learned = len(parts) * channels
-        if call.notes is not None:
-            names = {"scale": "gamma", "center": "beta"}
-            learned_part = (
-                f"{len(parts)}*{channels} {', '.join(names[p] for p in parts)} + "
-                if parts
-                else ""
-            )
-            call.note(
-                f"params: {learned_part}2*{channels} moving mean, variance (non-trainable) "
-                f"= {learned + 2 * channels:,}"
-            )
-        return Weights(trainable=learned, non_trainable=2 * channels)
+        learned, fixed = BATCHNORM_KERAS
+        gamma, beta = int(affine and call.flag("scale")), int(affine and call.flag("center"))
+        return Weights(
+            trainable=learned.of(call, gamma, beta, channels),
+            non_trainable=fixed.of(call, channels),
+        )
     # PyTorch: weight and bias are parameters; running mean and variance are buffers, kept
     # only with track_running_stats.
-    learned = 2 * channels if affine else 0
-    buffers = 2 * channels if call.flag("track_running_stats") else 0
-    if call.notes is not None:
-        learned_part = f"2*{channels} weight, bias" if affine else "none (affine off)"
-        kept = f"2*{channels} running mean, variance" if buffers else "none"
-        call.note(f"params: {learned_part} = {learned:,}; buffers: {kept}")
-    return Weights(trainable=learned, buffers=buffers)
+    learned, kept = BATCHNORM_TORCH
+    return Weights(
+        trainable=learned.of(call, int(affine), channels),
+        buffers=kept.of(call, int(call.flag("track_running_stats")), channels),
+    )
 
 
 BATCHNORM = LayerKind(
@@ -356,6 +373,13 @@ def _activation_shape(call: Call) -> Geometry:
     return Geometry(call.input)
 
 
+def _no_weights_why(function: str) -> str:
+    """Why an activation has no weights, for the working."""
+    if function in ("softmax", "log_softmax"):
+        return f"{function} is a fixed function along one axis; nothing is learned"
+    return f"{function} is an element-wise function; nothing is learned"
+
+
 def _activation_layer(function: str) -> LayerKind:
     settings = _ACTIVATION_SETTINGS.get(function, ())
     spellings = [alias for alias, name in ACTIVATION_ALIASES if name == function]
@@ -367,7 +391,7 @@ def _activation_layer(function: str) -> LayerKind:
         aliases=(*_ACTIVATION_CLASS_NAMES.get(function, ()), *spellings),
         rank=None,
         shape=_activation_shape,
-        weights=no_weights,
+        weights=weightless(_no_weights_why(function)),
         macs=no_macs,
         receptive=Receptive.POINTWISE,
         ignored=IGNORED_ACTIVATION,

@@ -8,8 +8,7 @@ layers in both. The parameters shared with the transposed convs are defined here
 
 from __future__ import annotations
 
-import math
-
+from ._formula import Formula, kernel_of, outputs_of, positions_of
 from ._kind import (
     Call,
     Geometry,
@@ -48,11 +47,6 @@ WINDOW_PADDING = Param(
 )
 
 
-def taps(kernel: tuple[int, ...]) -> str:
-    """A kernel's taps as a product for explanations: ``3*3``."""
-    return "*".join(map(str, kernel))
-
-
 def shown_axes(values: list[int] | tuple[int, ...]) -> str:
     """A per-axis value as a user would write it: ``1`` when every axis agrees, else ``1x2``."""
     return str(values[0]) if len(set(values)) == 1 else join_axes(values)
@@ -76,38 +70,42 @@ def _depthwise_windows(call: Call, channels: int) -> Geometry:
     return slide_axes(call, "kernel", same_fixes=keras or max(stride) == 1, channels=channels)
 
 
+DEPTHWISE_CHANNELS: Formula[int] = Formula(
+    "C_out = C_in*depth_multiplier", "C_in depth_multiplier"
+)
+DEPTHWISE_PARAMS: Formula[int] = Formula(
+    "params = (kernel + bias) * C_in*depth_multiplier",
+    "*kernel bias C_in depth_multiplier",
+    spell={"kernel": kernel_of},
+)
+DEPTHWISE_MACS: Formula[int] = Formula(
+    "MACs = outputs * kernel",
+    "*outputs *kernel",
+    note="one input channel each",
+    spell={"outputs": outputs_of("C_out"), "kernel": kernel_of},
+)
+
+
 def depthwise_shape(call: Call) -> Geometry:
-    multiplier = call.number("depth_multiplier")
-    channels = call.channels * multiplier
-    if call.notes is not None:
-        call.note(f"channels: {call.channels} * depth_multiplier {multiplier} = {channels}")
+    channels = DEPTHWISE_CHANNELS.of(call, call.channels, call.number("depth_multiplier"))
     return _depthwise_windows(call, channels)
 
 
 def depthwise_weights(call: Call, geometry: Geometry) -> Weights:
     # Keras: a kernel of kernel + (C, depth_multiplier) and a bias of C*depth_multiplier;
     # PyTorch Conv(C, C*dm, groups=C): a weight of (C*dm, 1, kernel...) and a bias of C*dm.
-    kernel, bias = call.axes("kernel"), call.flag("bias")
-    outputs = call.channels * call.number("depth_multiplier")
-    total = math.prod(kernel) * outputs + (outputs if bias else 0)
-    if call.notes is not None:
-        call.note(
-            f"params: {taps(kernel)}*{call.channels}*{call.number('depth_multiplier')}"
-            + (f" + {outputs} bias" if bias else " (no bias)")
-            + f" = {total:,}"
-        )
+    total = DEPTHWISE_PARAMS.of(
+        call,
+        call.axes("kernel"),
+        int(call.flag("bias")),
+        call.channels,
+        call.number("depth_multiplier"),
+    )
     return Weights(trainable=total)
 
 
 def depthwise_macs(call: Call, geometry: Geometry) -> int:
-    kernel = call.axes("kernel")
-    macs = math.prod(geometry.output) * math.prod(kernel)
-    if call.notes is not None:
-        call.note(
-            f"MACs: {'*'.join(map(str, geometry.output))} outputs * {taps(kernel)} taps "
-            f"(one input channel each) = {macs:,}"
-        )
-    return macs
+    return DEPTHWISE_MACS.of(call, geometry.output, call.axes("kernel"))
 
 
 def _depthwise_kind(rank: int) -> LayerKind:
@@ -153,39 +151,52 @@ def separable_shape(call: Call) -> Geometry:
     return _depthwise_windows(call, call.number("filters"))
 
 
+SEPARABLE_DEPTHWISE: Formula[int] = Formula(
+    "depthwise = kernel*C_in*depth_multiplier",
+    "*kernel C_in depth_multiplier",
+    spell={"kernel": kernel_of},
+)
+SEPARABLE_POINTWISE: Formula[int] = Formula(
+    "pointwise = C_in*depth_multiplier*filters", "C_in depth_multiplier filters"
+)
+SEPARABLE_PARAMS: Formula[int] = Formula(
+    "params = depthwise + pointwise + bias*filters", "depthwise pointwise bias filters"
+)
+SEPARABLE_MACS_DEPTHWISE: Formula[int] = Formula(
+    "MACs_depthwise = positions * C_in*depth_multiplier * kernel",
+    "*positions C_in depth_multiplier *kernel",
+    spell={"positions": positions_of, "kernel": kernel_of},
+)
+SEPARABLE_MACS_POINTWISE: Formula[int] = Formula(
+    "MACs_pointwise = positions * C_in*depth_multiplier * filters",
+    "*positions C_in depth_multiplier filters",
+    spell={"positions": positions_of},
+)
+SEPARABLE_MACS: Formula[int] = Formula(
+    "MACs = MACs_depthwise + MACs_pointwise", "MACs_depthwise MACs_pointwise"
+)
+
+
 def separable_weights(call: Call, geometry: Geometry) -> Weights:
     # Keras: depthwise kernel (kernel, C, dm), pointwise kernel (1.., C*dm, filters) and ONE
     # bias, of filters, on the pointwise part.
-    kernel, bias = call.axes("kernel"), call.flag("bias")
-    filters, middle = call.number("filters"), call.channels * call.number("depth_multiplier")
-    depthwise = math.prod(kernel) * middle
-    pointwise = middle * filters
-    total = depthwise + pointwise + (filters if bias else 0)
-    if call.notes is not None:
-        call.note(
-            f"params: depthwise {taps(kernel)}*{call.channels}*"
-            f"{call.number('depth_multiplier')} = {depthwise:,}; pointwise {middle}*{filters} "
-            f"= {pointwise:,}"
-            + (f"; bias {filters}" if bias else "; no bias")
-            + f"; total {total:,}"
-        )
+    channels, multiplier = call.channels, call.number("depth_multiplier")
+    filters = call.number("filters")
+    inner = SEPARABLE_DEPTHWISE.of(call, call.axes("kernel"), channels, multiplier)
+    outer = SEPARABLE_POINTWISE.of(call, channels, multiplier, filters)
+    total = SEPARABLE_PARAMS.of(call, inner, outer, int(call.flag("bias")), filters)
     return Weights(trainable=total)
 
 
 def separable_macs(call: Call, geometry: Geometry) -> int:
-    kernel = call.axes("kernel")
-    middle = call.channels * call.number("depth_multiplier")
+    channels, multiplier = call.channels, call.number("depth_multiplier")
     filters = call.number("filters")
-    positions = math.prod(geometry.output) // filters
-    depthwise = positions * middle * math.prod(kernel)
-    pointwise = positions * middle * filters
-    if call.notes is not None:
-        call.note(
-            f"MACs: depthwise {positions:,} positions * {middle} channels * {taps(kernel)} "
-            f"taps = {depthwise:,}; pointwise {positions:,} * {middle} * {filters} = "
-            f"{pointwise:,}; total {depthwise + pointwise:,}"
-        )
-    return depthwise + pointwise
+    output = geometry.output
+    positions = output[:-1] if call.channels_last else output[1:]
+    kernel = call.axes("kernel")
+    inner = SEPARABLE_MACS_DEPTHWISE.of(call, positions, channels, multiplier, kernel)
+    outer = SEPARABLE_MACS_POINTWISE.of(call, positions, channels, multiplier, filters)
+    return SEPARABLE_MACS.of(call, inner, outer)
 
 
 def _separable_kind(rank: int) -> LayerKind:

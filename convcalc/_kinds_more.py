@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+from ._formula import Formula, weightless
 from ._kind import (
     REQUIRED,
     Call,
@@ -20,7 +21,6 @@ from ._kind import (
     Receptive,
     Window,
     no_macs,
-    no_weights,
 )
 from ._settings import Framework, Layout
 from ._values import Choice, Flag, Margins, PerAxis, Shape, axes_word, join_axes
@@ -30,6 +30,9 @@ from ._vocab import DATA_FORMAT, IGNORED_ANY
 def _spatial_note(call: Call, sizes: tuple[int, ...], how: str) -> None:
     call.note(f"{how}: {join_axes(call.spatial)} -> {join_axes(sizes)}")
 
+
+_TAKES = {"max": "max", "avg": "mean"}
+"""What a pool of each kind takes of its window, for the working."""
 
 # -- global pools ---------------------------------------------------------------------------
 
@@ -67,7 +70,7 @@ def _global_kind(rank: int, kind: str) -> LayerKind:
         aliases=(f"{keras_name}{rank}D", f"{short}{rank}D", f"{short}{rank}d"),
         rank=rank,
         shape=global_pool_shape,
-        weights=no_weights,
+        weights=weightless(f"a global pool takes the {_TAKES[kind]} of each channel"),
         macs=no_macs,
         receptive=Receptive.WHOLE,
         ignored=IGNORED_ANY,
@@ -107,7 +110,7 @@ def _adaptive_kind(rank: int, kind: str) -> LayerKind:
         aliases=(f"{torch_name}{rank}d", f"{torch_name}{rank}D", f"{keras_name}{rank}D"),
         rank=rank,
         shape=adaptive_shape,
-        weights=no_weights,
+        weights=weightless(f"a pool takes the {_TAKES[kind]} of each of its windows"),
         macs=no_macs,
         receptive=Receptive.WHOLE,
         ignored=("return_indices", *IGNORED_ANY),
@@ -124,15 +127,23 @@ def _margin_forms(rank: int) -> str:
     return "1, one per axis (1x2), or [before, after] per axis ([[1, 2], [0, 1]])"
 
 
+PADDED: Formula[int] = Formula("out = pad_before + in + pad_after", "pad_before in pad_after")
+CROPPED: Formula[int] = Formula("out = in - crop_before - crop_after", "in crop_before crop_after")
+CROPPED_CHANNELS: Formula[int] = Formula(
+    "C_out = C_in - crop_before - crop_after",
+    "C_in crop_before crop_after",
+    note="keras crops axis 1",
+)
+SCALED: Formula[int] = Formula("out = in*factor", "in factor")
+
+
 def zeropadding_shape(call: Call) -> Geometry:
     # For the receptive field, padding is a window of one tap that starts `before` early.
     margins = call.margins("padding")
-    sizes = tuple(size + b + a for size, (b, a) in zip(call.spatial, margins, strict=True))
-    if call.notes is not None:
-        for label, size, (b, a), out in zip(
-            call.axis_labels(), call.spatial, margins, sizes, strict=True
-        ):
-            call.note(f"{label}: {b} + {size} + {a} = {out}")
+    sizes = tuple(
+        PADDED.axis(call, axis, b, size, a)
+        for axis, (size, (b, a)) in enumerate(zip(call.spatial, margins, strict=True))
+    )
     windows = tuple(Window(1, 1, before) for before, _ in margins)
     return Geometry(call.shape(sizes, call.channels), windows)
 
@@ -150,7 +161,7 @@ def _zeropadding_kind(rank: int) -> LayerKind:
         aliases=(f"ZeroPadding{rank}D", f"ZeroPad{rank}d", f"ZeroPad{rank}D"),
         rank=rank,
         shape=zeropadding_shape,
-        weights=no_weights,
+        weights=weightless("zero-padding only adds zeros at the edges"),
         macs=no_macs,
         receptive=Receptive.WINDOW,
         ignored=IGNORED_ANY,
@@ -167,10 +178,10 @@ def cropping_shape(call: Call) -> Geometry:
     ):
         return _keras_cropping1d_channels_first(call, margins[0])
     sizes: list[int] = []
-    for label, size, (b, a) in zip(call.axis_labels(), call.spatial, margins, strict=True):
-        out = size - b - a
-        if call.notes is not None:
-            call.note(f"{label}: {size} - {b} - {a} = {out}")
+    for axis, (label, size, (b, a)) in enumerate(
+        zip(call.axis_labels(), call.spatial, margins, strict=True)
+    ):
+        out = CROPPED.axis(call, axis, size, b, a)
         if out < 1:
             # Keras: "cropping ... should be smaller than the corresponding spatial dimension";
             # PyTorch's negative ZeroPad leaves an empty tensor, which no later layer takes.
@@ -187,9 +198,7 @@ def _keras_cropping1d_channels_first(call: Call, margin: tuple[int, int]) -> Geo
     """Keras' Cropping1D has no data_format: it always crops axis 1 of (batch, axis 1, axis
     2), which in a channels-first (C L) input is the channel axis."""
     before, after = margin
-    channels = call.channels - before - after
-    if call.notes is not None:
-        call.note(f"C: {call.channels} - {before} - {after} = {channels} (keras crops axis 1)")
+    channels = CROPPED_CHANNELS.of(call, call.channels, before, after)
     if channels < 1:
         raise call.fail(
             f"cropping {before} + {after} leaves nothing of its {call.channels} channels: "
@@ -224,7 +233,7 @@ def _cropping_kind(rank: int) -> LayerKind:
         aliases=(f"Cropping{rank}D", f"crop{rank}d"),
         rank=rank,
         shape=cropping_shape,
-        weights=no_weights,
+        weights=weightless("cropping only removes positions at the edges"),
         macs=no_macs,
         receptive=Receptive.WINDOW,
         ignored=IGNORED_ANY,
@@ -251,13 +260,13 @@ INTERPOLATION = Choice(
 
 def _scaled(call: Call, factors: tuple[int, ...]) -> tuple[int, ...]:
     """Each spatial size times its factor, as nearest-neighbour upsampling repeats positions."""
-    sizes = tuple(size * f for size, f in zip(call.spatial, factors, strict=True))
-    if call.notes is not None:
-        for label, size, f, out in zip(
-            call.axis_labels(), call.spatial, factors, sizes, strict=True
-        ):
-            call.note(f"{label}: {size}*{f} = {out}")
-    return sizes
+    return tuple(
+        SCALED.axis(call, axis, size, f)
+        for axis, (size, f) in enumerate(zip(call.spatial, factors, strict=True))
+    )
+
+
+_UPSAMPLED = weightless("upsampling repeats or interpolates positions; nothing is learned")
 
 
 def upsampling_shape(call: Call) -> Geometry:
@@ -290,7 +299,7 @@ def _upsampling_kind(rank: int) -> LayerKind:
         aliases=(f"UpSampling{rank}D",),
         rank=rank,
         shape=upsampling_shape,
-        weights=no_weights,
+        weights=_UPSAMPLED,
         macs=no_macs,
         receptive=Receptive.WHOLE,
         ignored=IGNORED_ANY,
@@ -368,7 +377,7 @@ UPSAMPLE = LayerKind(
     aliases=("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"),
     rank=None,
     shape=upsample_shape,
-    weights=no_weights,
+    weights=_UPSAMPLED,
     macs=no_macs,
     receptive=Receptive.WHOLE,
     ignored=("recompute_scale_factor", "antialias", *IGNORED_ANY),
@@ -429,7 +438,7 @@ RESHAPE = LayerKind(
     aliases=("Reshape",),
     rank=None,
     shape=reshape_shape,
-    weights=no_weights,
+    weights=weightless("reshape only rearranges the same elements"),
     macs=no_macs,
     receptive=Receptive.WHOLE,
 )

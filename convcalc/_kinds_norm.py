@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from ._formula import Formula, shape_symbols
 from ._kind import REQUIRED, Call, Geometry, LayerKind, Param, Receptive, Weights, no_macs
 from ._settings import Framework
 from ._values import Flag, Shape, WholeNumber, join_axes
@@ -50,19 +51,26 @@ def layernorm_shape(call: Call) -> Geometry:
     return Geometry(call.input)
 
 
+LAYERNORM_PARAMS: Formula[int] = Formula(
+    "params = (scale + bias) * normalised",
+    "scale bias *normalised",
+    note="per normalised element",
+    spell={"normalised": lambda call: _named(call)[-_layernorm_axes(call) :]},
+)
+
+
+def _named(call: Call) -> tuple[str, ...]:
+    return shape_symbols(len(call.spatial), call.channels_last)
+
+
 def layernorm_weights(call: Call, geometry: Geometry) -> Weights:
     # Keras' gamma and beta, PyTorch's weight and bias: each the shape of the normalised axes.
     if not call.flag("affine"):
         if call.notes is not None:
-            call.note("params: none (affine off)")
+            call.note("params = 0: affine off, no scale or shift")
         return Weights()
     normalised = call.input[-_layernorm_axes(call) :]
-    each = math.prod(normalised)
-    count = 2 if call.flag("bias") else 1
-    total = count * each
-    if call.notes is not None:
-        what = "scale and shift" if count == 2 else "scale only"
-        call.note(f"params: {count}*{'*'.join(map(str, normalised))} ({what}) = {total:,}")
+    total = LAYERNORM_PARAMS.of(call, 1, int(call.flag("bias")), normalised)
     return Weights(trainable=total)
 
 
@@ -110,6 +118,9 @@ LAYERNORM = LayerKind(
 # -- group normalisation ------------------------------------------------------------------
 
 
+GROUP_SIZE: Formula[int] = Formula("C_per_group = C//groups", "C groups")
+
+
 def groupnorm_shape(call: Call) -> Geometry:
     groups, channels = call.number("groups"), call.channels
     expected = call.values.get("num_channels")
@@ -127,7 +138,7 @@ def groupnorm_shape(call: Call) -> Geometry:
             f"groups {groups} does not divide the input's {channels} channels; use a divisor "
             f"of {channels}, such as {nearest}"
         )
-    per_group = channels // groups * math.prod(call.spatial)
+    per_group = GROUP_SIZE.of(call, channels, groups) * math.prod(call.spatial)
     batch = call.settings.batch or 1
     if call.framework is Framework.PYTORCH and batch * per_group == 1:
         # torch.nn.functional.group_norm refuses a group of one value in the whole batch, in
@@ -139,8 +150,6 @@ def groupnorm_shape(call: Call) -> Geometry:
             + f") and the batch is {batch}; pytorch refuses that (Expected more than 1 value "
             "per channel): use fewer groups, or a larger --batch"
         )
-    if call.notes is not None:
-        call.note(f"groups: {channels} channels / {groups} = {channels // groups} per group")
     return Geometry(call.input)
 
 
@@ -158,16 +167,18 @@ def _largest_divisor(number: int, limit: int) -> int:
     return best
 
 
+GROUPNORM_PARAMS: Formula[int] = Formula(
+    "params = 2*C", "C", note="a scale and a shift per channel"
+)
+
+
 def groupnorm_weights(call: Call, geometry: Geometry) -> Weights:
     # A scale and shift per channel: Keras' gamma and beta, PyTorch's weight and bias.
     if not call.flag("affine"):
         if call.notes is not None:
-            call.note("params: none (affine off)")
+            call.note("params = 0: affine off, no scale or shift")
         return Weights()
-    total = 2 * call.channels
-    if call.notes is not None:
-        call.note(f"params: 2*{call.channels} (scale and shift per channel) = {total:,}")
-    return Weights(trainable=total)
+    return Weights(trainable=GROUPNORM_PARAMS.of(call, call.channels))
 
 
 GROUPNORM = LayerKind(

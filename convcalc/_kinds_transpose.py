@@ -10,10 +10,9 @@ building the layers in both.
 
 from __future__ import annotations
 
-import math
-
+from ._formula import Formula, inputs_of, kernel_of
 from ._kind import Call, Geometry, LayerKind, Param, Receptive, Weights
-from ._kinds_depthwise import shown_axes, taps
+from ._kinds_depthwise import shown_axes
 from ._settings import Framework
 from ._values import PaddingValue, PerAxis, WholeNumber, axes_word
 from ._vocab import (
@@ -123,74 +122,94 @@ def transpose_shape(call: Call) -> Geometry:
     return Geometry(call.shape(sizes, call.number("filters")))
 
 
+OUT_TORCH: Formula[int] = Formula(
+    "out = (in-1)*stride - pad_total + dilation*(kernel-1) + output_padding + 1",
+    "in stride pad_total dilation kernel output_padding",
+)
+OUT_KERAS_VALID: Formula[int] = Formula(
+    "out = (in-1)*stride + (dilation*(kernel-1) + 1) + output_padding",
+    "in stride dilation kernel output_padding",
+    note="keras valid",
+)
+OUTPUT_PADDING_UNSET: Formula[tuple[int, int]] = Formula(
+    "span = dilation*(kernel-1) + 1; output_padding = max(span, stride) - span",
+    "dilation kernel stride",
+    note="keras, when unset",
+)
+OUT_KERAS_SAME: Formula[int] = Formula("out = in*stride", "in stride", note="keras same")
+OUT_KERAS_SAME_PADDED: Formula[int] = Formula(
+    "out = (in-1)*stride + (dilation*(kernel-1) + 1) % 2 + output_padding",
+    "in stride dilation kernel output_padding",
+    note="keras same with output_padding",
+)
+
+
 def _transpose_axis(
     call: Call, axis: int, kernel: int, stride: int, dilation: int, extra: int | None
 ) -> int:
     """The output size on one axis, with the working."""
-    size, label = call.spatial[axis], call.axis_labels()[axis]
-    span = effective(kernel, dilation)
+    size = call.spatial[axis]
     padding = call.padding()
-    span_text = f"{dilation}*({kernel}-1) + 1"
+    args: tuple[int, ...]
     if call.framework is Framework.PYTORCH:
         # "valid" is no padding; "same" was refused by the checks.
         before, after = padding[axis] if isinstance(padding, tuple) else (0, 0)
         extra = extra or 0
-        out = (size - 1) * stride - (before + after) + dilation * (kernel - 1) + extra + 1
-        working = (
-            f"({size}-1)*{stride} - {before + after} + {dilation}*({kernel}-1) + {extra} + 1 "
-            f"= {out}"
-        )
+        args = (size, stride, before + after, dilation, kernel, extra)
+        out = OUT_TORCH.axis(call, axis, *args)
+        prefix, formula = "", OUT_TORCH
     elif padding == "valid":
         # keras: output_padding, when unset, makes the output (in-1)*stride + max(k_eff, stride)
-        unset = extra is None
-        extra = max(span, stride) - span if extra is None else extra
-        out = (size - 1) * stride + span + extra
-        working = f"valid: ({size}-1)*{stride} + ({span_text}) + {extra} = {out}" + (
-            f" (output_padding unset: max({span}, {stride}) - {span})" if unset else ""
-        )
+        if extra is None:
+            _, extra = OUTPUT_PADDING_UNSET.axis(call, axis, dilation, kernel, stride)
+        args = (size, stride, dilation, kernel, extra)
+        out = OUT_KERAS_VALID.axis(call, axis, *args)
+        prefix, formula = "valid: ", OUT_KERAS_VALID
     elif extra is None:
-        out = size * stride
-        working = f"same: {size}*{stride} = {out}"
+        args = (size, stride)
+        out = OUT_KERAS_SAME.axis(call, axis, *args)
+        prefix, formula = "same: ", OUT_KERAS_SAME
     else:
         # keras same with output_padding: (in-1)*stride + k_eff % 2 + output_padding
-        out = (size - 1) * stride + span % 2 + extra
-        working = f"same: ({size}-1)*{stride} + ({span_text}) % 2 + {extra} = {out}"
-    if call.notes is not None:
-        call.note(f"{label}: {working}")
+        args = (size, stride, dilation, kernel, extra)
+        out = OUT_KERAS_SAME_PADDED.axis(call, axis, *args)
+        prefix, formula = "same: ", OUT_KERAS_SAME_PADDED
     if out < 1:
+        working = f"{prefix}{formula.numbers(*args)} = {out}"
         raise call.fail(
-            f"the output on {label} would be {out} ({working}); "
+            f"the output on {call.axis_labels()[axis]} would be {out} ({working}); "
             "use less padding, a larger kernel or output_padding, or a larger input"
         )
     return out
 
 
+TRANSPOSE_PARAMS: Formula[int] = Formula(
+    "params = kernel*C_in//groups*filters + bias*filters",
+    "*kernel C_in groups filters bias",
+    spell={"kernel": kernel_of},
+)
+TRANSPOSE_MACS: Formula[int] = Formula(
+    "MACs = inputs * filters//groups * kernel",
+    "*inputs filters groups *kernel",
+    spell={"inputs": inputs_of, "kernel": kernel_of},
+)
+
+
 def transpose_weights(call: Call, geometry: Geometry) -> Weights:
     # PyTorch's weight is (in_channels, filters/groups, kernel...); Keras' is kernel +
     # (filters, in_channels): the same count, kvol * in/groups * filters.
-    kernel = call.axes("kernel")
     filters, groups, bias = call.number("filters"), call.number("groups"), call.flag("bias")
-    total = math.prod(kernel) * (call.channels // groups) * filters + (filters if bias else 0)
-    if call.notes is not None:
-        call.note(
-            f"params: {taps(kernel)}*{call.channels}/{groups}*{filters}"
-            + (f" + {filters}" if bias else " (no bias)")
-            + f" = {total:,}"
-        )
+    total = TRANSPOSE_PARAMS.of(
+        call, call.axes("kernel"), call.channels, groups, filters, int(bias)
+    )
     return Weights(trainable=total)
 
 
 def transpose_macs(call: Call, geometry: Geometry) -> int:
     # Every input element is multiplied into filters/groups kernels of kvol taps.
-    kernel = call.axes("kernel")
-    filters, groups = call.number("filters"), call.number("groups")
-    macs = math.prod(call.input) * (filters // groups) * math.prod(kernel)
-    if call.notes is not None:
-        call.note(
-            f"MACs: {'*'.join(map(str, call.input))} inputs * {filters}/{groups} filters * "
-            f"{taps(kernel)} taps = {macs:,}"
-        )
-    return macs
+    return TRANSPOSE_MACS.of(
+        call, call.input, call.number("filters"), call.number("groups"), call.axes("kernel")
+    )
 
 
 def _transpose_kind(rank: int) -> LayerKind:

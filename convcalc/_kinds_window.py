@@ -8,8 +8,7 @@ the window.
 
 from __future__ import annotations
 
-import math
-
+from ._formula import Formula, kernel_of, outputs_of, weightless
 from ._kind import (
     Call,
     Geometry,
@@ -19,7 +18,6 @@ from ._kind import (
     SameAs,
     Weights,
     no_macs,
-    no_weights,
 )
 from ._settings import Framework
 from ._values import Flag, PaddingValue, PerAxis, axes_word
@@ -115,33 +113,34 @@ def conv_shape(call: Call) -> Geometry:
     return slide_axes(call, "kernel", same_fixes=keras or max(stride) == 1, channels=filters)
 
 
+CONV_PARAMS: Formula[int] = Formula(
+    "params = (kernel*C_in//groups + bias) * filters",
+    "*kernel C_in groups bias filters",
+    spell={"kernel": kernel_of},
+)
+CONV_MACS: Formula[int] = Formula(
+    "MACs = outputs * C_in//groups * kernel",
+    "*outputs C_in groups *kernel",
+    spell={"outputs": outputs_of("filters"), "kernel": kernel_of},
+)
+
+
 def conv_weights(call: Call, geometry: Geometry) -> Weights:
-    kernel = call.axes("kernel")
-    filters, groups, bias = call.number("filters"), call.number("groups"), call.flag("bias")
-    per_filter = math.prod(kernel) * (call.channels // groups) + (1 if bias else 0)
-    total = per_filter * filters
-    if call.notes is not None:
-        taps = "*".join(map(str, kernel))
-        bias_term = " + 1" if bias else ""
-        call.note(
-            f"params: ({taps}*{call.channels}/{groups}{bias_term}) * {filters} = {total:,}"
-            + ("" if bias else " (no bias)")
-        )
+    total = CONV_PARAMS.of(
+        call,
+        call.axes("kernel"),
+        call.channels,
+        call.number("groups"),
+        int(call.flag("bias")),
+        call.number("filters"),
+    )
     return Weights(trainable=total)
 
 
 def conv_macs(call: Call, geometry: Geometry) -> int:
-    kernel = call.axes("kernel")
-    groups = call.number("groups")
-    per_group = call.channels // groups
-    outputs = math.prod(geometry.output)
-    macs = outputs * per_group * math.prod(kernel)
-    if call.notes is not None:
-        call.note(
-            f"MACs: {'*'.join(map(str, geometry.output))} outputs * {call.channels}/{groups} "
-            f"channels * {'*'.join(map(str, kernel))} taps = {macs:,}"
-        )
-    return macs
+    return CONV_MACS.of(
+        call, geometry.output, call.channels, call.number("groups"), call.axes("kernel")
+    )
 
 
 def _conv_kind(rank: int) -> LayerKind:
@@ -272,7 +271,7 @@ def _pool_kind(rank: int, kind: str) -> LayerKind:
         aliases=(f"{keras_name}{rank}D", f"{torch_name}{rank}D", f"{torch_name}{rank}d", *short),
         rank=rank,
         shape=pool_shape,
-        weights=no_weights,
+        weights=weightless(f"a pool takes the {'max' if kind == 'max' else 'mean'} of each window"),
         macs=no_macs,
         receptive=Receptive.WINDOW,
         ignored=IGNORED_POOL,

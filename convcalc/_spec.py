@@ -16,7 +16,18 @@ from ._catalogue import family, find_kind, find_param, is_ignored
 from ._errors import SpecError, did_you_mean
 from ._kind import REQUIRED, LayerKind, SameAs, Shape
 from ._settings import DEFAULT_LAYOUT, DType, Framework, Layout, OutputFormat, Settings
-from ._values import HUGE, Choice, Flag, Invalid, WholeNumber, parse_shape, show, show_names
+from ._values import (
+    HUGE,
+    Choice,
+    Flag,
+    Invalid,
+    WholeNumber,
+    normalize_name,
+    parse_shape,
+    show,
+    show_names,
+)
+from ._values import Shape as ShapeValue
 
 
 class LayerSpec(NamedTuple):
@@ -297,8 +308,13 @@ def build_layer(
             raise SpecError(
                 f"{located}: trainable {show(trainable_raw)} is not valid: {problem.reason}"
             ) from None
-        values, given = read_values(kind, params, located)
         reading = params.get(TORCH_READING)
+        try:
+            values, given = read_values(kind, params, located)
+        except SpecError as problem:
+            if not isinstance(reading, TorchReading):
+                raise
+            raise SpecError(f"{problem}. {reading.message}") from None
         if isinstance(reading, TorchReading):
             values[TORCH_READING] = reading
         checked = (values, frozenset(given), trainable)
@@ -338,6 +354,9 @@ shorthand's ``conv2d:32,3,stride=2`` is ``{type: conv2d, _: [32, 3], stride: 2}`
 
 FAMILY = "\0family"
 """The key under which :func:`place_positional` passes on a rank-free spelling (``conv``)."""
+
+INPUT_SHAPE = "\0input-shape"
+"""Where Keras' ``input_shape`` on a layer is kept, for the engine to check against the input."""
 
 TORCH_READING = "\0torch-reading"
 """The key a :class:`TorchReading` is kept under in a layer's values (no parameter's name)."""
@@ -434,10 +453,13 @@ def _place(kind: LayerKind, raw_params: object, where: str, spelling: str) -> di
 
 def _both_readings(kind: LayerKind, values: list[object], spelling: str) -> str:
     """The message for a neutral spelling whose values read two ways (kept for later)."""
-    ours = ", ".join(f"{n} {show(v)}" for n, v in zip(kind.positional, values, strict=False))
+    def shown(value: object) -> str:
+        return show(value).strip("'")
+
+    ours = ", ".join(f"{n} {shown(v)}" for n, v in zip(kind.positional, values, strict=False))
     torch_names = {"filters": "out_channels", "kernel": "kernel_size"}
     theirs = ", ".join(
-        f"{torch_names.get(n, n)} {show(v)}"
+        f"{torch_names.get(n, n)} {shown(v)}"
         for n, v in zip(kind.torch_positional, values, strict=False)
     )
     pairs = [
@@ -448,9 +470,9 @@ def _both_readings(kind: LayerKind, values: list[object], spelling: str) -> str:
     mapping = ", ".join(f"{n}: {v}" for n, v in pairs)
     torch_name = kind.torch_names[0] if kind.torch_names else kind.name
     return (
-        f"{spelling.strip() or kind.name} with the values {show(values)} reads two ways: in "
-        f"convcalc's order, which is Keras', as {ours}; in PyTorch's order as {theirs}, and "
-        f"its first value is the input's channel count. Write {torch_name} (spelled so) for "
+        f"{spelling.strip() or kind.name} with the values {', '.join(map(shown, values))} reads "
+        f"two ways: in convcalc's order, which is Keras', as {ours}; in PyTorch's order as "
+        f"{theirs}. Write {torch_name} (spelled so) for "
         f"PyTorch's order, or name the values ({kind.name}:{chain} in a chain, "
         f"{kind.name}: {{{mapping}}} in a file)"
     )
@@ -467,6 +489,14 @@ def read_values(
         param = find_param(kind, str(key))
         if param is None and is_ignored(kind, str(key)):
             continue  # a framework argument that changes no count
+        if param is None and normalize_name(str(key)) == "inputshape":
+            try:  # Keras' first layer states the input: kept, for the engine to compare
+                raw[INPUT_SHAPE] = (str(key), ShapeValue().parse(value, 0))
+            except Invalid as problem:
+                raise SpecError(
+                    f"{located}: input_shape {show(value)} is not valid: {problem.reason}"
+                ) from None
+            continue
         if param is None:
             names = [p.name for p in kind.params] + [a for p in kind.params for a in p.aliases]
             takes = ", ".join(p.name for p in kind.params) or "no parameters"
@@ -515,6 +545,8 @@ def read_values(
     for param in kind.params:
         if isinstance(param.default, SameAs) and param.name not in values:
             values[param.name] = values[param.default.other]
+    if INPUT_SHAPE in raw:
+        values[INPUT_SHAPE] = raw.pop(INPUT_SHAPE)[1]
     return values, set(raw)
 
 

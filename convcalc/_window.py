@@ -1,40 +1,90 @@
 """The sliding-window arithmetic of convolutions and pools, one spatial axis at a time.
 
 ``out = floor((in + pad_total - dilation*(kernel-1) - 1) / stride) + 1``, with each framework's
-meaning of ``same`` and ``causal``, PyTorch's ``ceil_mode``, and the working written out for
-``--explain`` in the form a tutorial would use.
+meaning of ``same`` and ``causal`` and PyTorch's ``ceil_mode``: each formula is written once
+(``_formula``), and ``--explain`` shows it in symbols and with the numbers, plus a word when a
+stride leaves input rows or columns unread.
 """
 
 from __future__ import annotations
 
 import math
 
+from ._formula import Formula
 from ._kind import Call, Geometry, Window
 from ._settings import Framework
 from ._values import Padding, count, join_axes, show_shape
 
+# -- the formulas ------------------------------------------------------------------------------
+
+SPAN: Formula[int] = Formula("span = dilation*(kernel-1) + 1", "dilation kernel")
+"""How far a (dilated) kernel reaches: the effective kernel."""
+OUT: Formula[int] = Formula(
+    "out = floor((in + pad_total - dilation*(kernel-1) - 1) / stride) + 1",
+    "in pad_total dilation kernel stride",
+)
+OUT_CEIL: Formula[int] = Formula(
+    "out = ceil((in + pad_total - dilation*(kernel-1) - 1) / stride) + 1",
+    "in pad_total dilation kernel stride",
+    note="ceil_mode",
+)
+OUT_SAME: Formula[int] = Formula("out = ceil(in / stride)", "in stride", note="keras same")
+PAD_SAME: Formula[int] = Formula(
+    "pad_total = max((out-1)*stride + dilation*(kernel-1) + 1 - in, 0)",
+    "out stride dilation kernel in",
+)
+"""Keras' ``same``: the padding that gives ``ceil(in / stride)`` outputs."""
+PAD_SAME_STRIDE_1: Formula[int] = Formula(
+    "pad_total = dilation*(kernel-1)", "dilation kernel", note="pytorch same, stride 1"
+)
+PAD_SPLIT: Formula[tuple[int, int]] = Formula(
+    "pad_before = floor(pad_total / 2); pad_after = pad_total - pad_before", "pad_total"
+)
+"""Both frameworks' ``same`` puts the smaller half first (top/left)."""
+PAD_CAUSAL: Formula[int] = Formula(
+    "pad_before = dilation*(kernel-1)", "dilation kernel", note="causal: none after"
+)
+LAST_START: Formula[int] = Formula("start = (out-1)*stride", "out stride")
+"""Where the last window starts, for ceil_mode's check."""
+END: Formula[int] = Formula("end = (out-1)*stride + kernel", "out stride kernel")
+"""Where the last window ends (for explain: what a stride leaves unread)."""
+END_DILATED: Formula[int] = Formula("end = (out-1)*stride + span", "out stride span")
+
+RF: Formula[tuple[int, int, float]] = Formula(
+    "size = size_in + (kernel-1)*jump_in; jump = jump_in*stride; "
+    "start = start_in + ((kernel-1)/2 - pad_before)*jump_in",
+    "size_in jump_in start_in kernel stride pad_before",
+    title="RF",
+    note="kernel: its span, if dilated",
+)
+"""The receptive field through one window, per axis (the engine's ``_next_field``)."""
+RF_MEANING = (
+    "RF: size = input pixels one output sees; jump = pixels between outputs; "
+    "start = first field's centre"
+)
+"""What the receptive field's figures mean: said once, by the first layer whose RF lines
+appear (the first window on the input's own field)."""
+
+_UNITS = {"L": "position", "D": "plane", "H": "row", "W": "column"}
+"""What one step along each axis is called, for the unread-input note."""
+
 
 def effective(kernel: int, dilation: int) -> int:
     """The span a dilated kernel covers."""
-    return dilation * (kernel - 1) + 1
+    return SPAN.fn(dilation, kernel)
 
 
-def pads(
-    call: Call, axis: int, size: int, kernel: int, stride: int, dilation: int, padding: Padding
-) -> tuple[int, int]:
-    """Zeros (before, after) on one axis for a padding mode or explicit amounts."""
-    span = effective(kernel, dilation)
+def pads(call: Call, axis: int, kernel: int, dilation: int, padding: Padding) -> tuple[int, int]:
+    """Zeros (before, after) on one axis for a padding mode or explicit amounts; Keras'
+    ``same``, which depends on the output size, is ``slide``'s."""
     if padding == "valid":
         return 0, 0
     if padding == "causal":
-        return span - 1, 0
+        return PAD_CAUSAL.axis(call, axis, dilation, kernel), 0
     if padding == "same":
-        if call.framework is Framework.KERAS:
-            out = -(-size // stride)
-            total = max((out - 1) * stride + span - size, 0)
-        else:  # PyTorch allows same only with stride 1 (checked by the caller): out = in
-            total = span - 1
-        return total // 2, total - total // 2  # the smaller half first: top/left
+        # PyTorch allows same only with stride 1 (checked by the caller): out = in
+        total = PAD_SAME_STRIDE_1.axis(call, axis, dilation, kernel)
+        return PAD_SPLIT.axis(call, axis, total)
     assert isinstance(padding, tuple)
     return padding[axis]
 
@@ -57,27 +107,31 @@ def slide(
     ``same_fixes`` says whether ``padding: same`` is a fix this layer could take.
     """
     size = call.spatial[axis]
-    before, after = pads(call, axis, size, kernel, stride, dilation, padding)
-    span = effective(kernel, dilation)
-    reach = size + before + after - span
+    span = SPAN.axis(call, axis, dilation, kernel) if dilation > 1 else SPAN.fn(dilation, kernel)
     if padding == "same" and call.framework is Framework.KERAS:
-        out = -(-size // stride)
-    elif ceil_mode:
-        out = -(-reach // stride) + 1
-        # PyTorch drops a last window that would start inside the right padding.
-        if out > 1 and (out - 1) * stride >= size + before:
-            out -= 1
+        out = OUT_SAME.axis(call, axis, size, stride)
+        total = PAD_SAME.axis(call, axis, out, stride, dilation, kernel, size)
+        before, after = PAD_SPLIT.axis(call, axis, total)
+        reach = size + before + after - span
     else:
-        out = reach // stride + 1
-    if call.notes is not None:
-        _note_axis(
-            call, axis, size, kernel, stride, dilation, padding, ceil_mode, before, after, out
-        )
+        before, after = pads(call, axis, kernel, dilation, padding)
+        reach = size + before + after - span
+        if ceil_mode:
+            out = OUT_CEIL.axis(call, axis, size, before + after, dilation, kernel, stride)
+            # PyTorch drops a last window that would start inside the right padding.
+            if out > 1 and LAST_START.fn(out, stride) >= size + before:
+                if call.notes is not None:
+                    _note_dropped(call, axis, out, stride, before, size)
+                out -= 1
+        else:
+            out = OUT.axis(call, axis, size, before + after, dilation, kernel, stride)
     # In ceil_mode PyTorch keeps a window that starts inside the input even when it runs
     # past the end, so only an empty output is refused there.
     if out < 1 or (reach < 0 and not ceil_mode):
         total = before + after
         raise call.fail(_too_small(call, axis, size, kernel, dilation, total, what, same_fixes))
+    if call.notes is not None:
+        _note_unread(call, axis, out, stride, span, dilation > 1, before, size)
     return out, Window(span, stride, before)
 
 
@@ -108,41 +162,46 @@ def slide_axes(call: Call, what: str, *, same_fixes: bool, channels: int) -> Geo
     return Geometry(call.shape(tuple(sizes), channels), tuple(windows))
 
 
-def _note_axis(
+def _note_dropped(call: Call, axis: int, out: int, stride: int, before: int, size: int) -> None:
+    label = call.axis_labels()[axis]
+    edge = f"{size}" if before == 0 else f"{before} + {size}"
+    call.note(
+        f"{label}: window {out} starts at (out-1)*stride = {LAST_START.numbers(out, stride)} = "
+        f"{LAST_START.fn(out, stride):,} >= {edge}, in the right padding: dropped, out = {out - 1}"
+    )
+
+
+def _note_unread(
     call: Call,
     axis: int,
-    size: int,
-    kernel: int,
-    stride: int,
-    dilation: int,
-    padding: Padding,
-    ceil_mode: bool,
-    before: int,
-    after: int,
     out: int,
+    stride: int,
+    span: int,
+    dilated: bool,
+    before: int,
+    size: int,
 ) -> None:
+    """Say which input positions no window reads: between windows when the stride is longer
+    than the window, and at the end when the last window stops short of it."""
     label = call.axis_labels()[axis]
-    total = before + after
-    if padding == "same" and call.framework is Framework.KERAS:
+    unit = _UNITS[label]
+    window = "span" if dilated else "kernel"
+    if span < stride and out > 1:
+        gap = stride - span
         call.note(
-            f"{label}: same: ceil({size} / {stride}) = {out}; padding total "
-            f"max(({out}-1)*{stride} + {dilation}*({kernel}-1) + 1 - {size}, 0) = {total}, "
-            f"split {before} before + {after} after"
+            f"{label}: {window} {span} < stride {stride}: {count(gap, unit)} in every {stride} "
+            f"{'lies' if gap == 1 else 'lie'} between windows, never read"
         )
-        return
-    if padding == "same":
+    formula = END_DILATED if dilated else END
+    end = formula.fn(out, stride, span)
+    unread = before + size - end
+    if unread > 0:
+        edge = f"{size}" if before == 0 else f"{before} + {size} (pad_before + in)"
+        verb = "is" if unread == 1 else "are"
         call.note(
-            f"{label}: same (stride 1): padding total {dilation}*({kernel}-1) = {total}, "
-            f"split {before} before + {after} after"
+            f"{label}: the last {count(unread, unit)} {verb} never read: "
+            f"{formula.working(out, stride, span)} < {edge}"
         )
-    elif padding == "causal":
-        call.note(f"{label}: causal: {dilation}*({kernel}-1) = {total} zeros before, none after")
-    rounding = "ceil" if ceil_mode else "floor"
-    dropped = " (ceil_mode: a last window starting in the right padding is dropped)"
-    call.note(
-        f"{label}: {rounding}(({size} + {total} - {dilation}*({kernel}-1) - 1) / {stride}) + 1"
-        f" = {out}" + (dropped if ceil_mode else "")
-    )
 
 
 def _too_small(

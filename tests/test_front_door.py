@@ -191,15 +191,39 @@ def test_neutral_spelling_under_keras_is_keras_order() -> None:
 # -- the rank and the layout as the user sees them --------------------------------------------
 
 
-def test_conv_on_four_values_is_3d_with_a_note() -> None:
-    # D 10, H 8, W 16, C 3; kernel 3 stride 2: D 4, H 3, W 7; (27*3 + 1) * 5 = 410
+def test_conv_on_four_values_reads_two_ways_and_is_refused() -> None:
+    # a tutorial's (10, 8, 16, 3) with its batch: a conv3d over D H W C would be a different,
+    # confident answer; the message gives both readings
+    err = refused("conv", "10", "8", "16", "3", "--filters", "5", "--kernel", "3", "--stride", "2")
+    assert "batch of 10" in err and "8 16 3" in err and "conv3d" in err
+
+
+def test_without_the_batch_it_is_the_tutorials_answer() -> None:
+    # Conv2D(5, 3, strides=2) on (10, 8, 16, 3): (10, 3, 7, 5); (3*3*3 + 1) * 5 = 140
     report = as_json(
-        "conv", "10", "8", "16", "3", "--filters", "5", "--kernel", "3", "--stride", "2"
+        "conv", "8", "16", "3", "--filters", "5", "--kernel", "3", "--stride", "2", "--batch", "10"
     )
-    assert report["layers"][0]["type"] == "conv3d"
+    assert report["output_shape"] == [3, 7, 5] and report["batch"] == 10
+    assert report["totals"]["params"] == 140
+
+
+def test_conv3d_named_takes_four_values() -> None:
+    # D 10, H 8, W 16, C 3; kernel 3 stride 2: D 4, H 3, W 7; (27*3 + 1) * 5 = 410
+    report = as_json("chain", "10", "8", "16", "3", "conv3d:5,3,2")
     assert report["output_shape"] == [4, 3, 7, 5]
     assert report["totals"]["params"] == 410
-    assert any("conv3d" in note and "batch" in note for note in report["notes"])
+
+
+@pytest.mark.parametrize("command", ["conv", "pool"])
+def test_an_image_without_channels_is_refused(command: str) -> None:
+    extra = ["--filters", "1", "--kernel", "3"] if command == "conv" else []
+    err = refused(command, "28", "28", *extra)
+    assert "28 28 1" in err and "1d" in err
+
+
+def test_a_batch_of_one_in_front_is_named() -> None:
+    err = refused("chain", "1", "8", "8", "1", "Conv2D:1,3")
+    assert "if 1 is the batch size, leave it out" in err
 
 
 def test_conv_in_a_chain_takes_its_rank_from_its_input() -> None:
@@ -466,3 +490,38 @@ def test_more_calls_as_code_writes_them(item: str, shape: list[int], params: int
     report = as_json("chain", "28", "28", "1", *layers)
     assert report["output_shape"] == shape
     assert report["totals"]["params"] == params
+
+
+@pytest.mark.parametrize(
+    "item",
+    [
+        "Conv2D(32, (3, 3), strides=2)",
+        "layers.Conv2D(32, (3, 3), strides=(2, 2), padding='valid')",
+        "keras.layers.Conv2D(32, 3, 2, input_shape=(28, 28, 1))",
+        'Conv2D:32,(3,3),2,padding="valid"',
+    ],
+)
+def test_a_layer_pasted_as_code(item: str) -> None:
+    # Conv2D(32, (3, 3), strides=2) on 28x28x1: floor(25 / 2) + 1 = 13; 320 parameters
+    report = as_json("chain", "28", "28", "1", item)
+    assert report["output_shape"] == [13, 13, 32]
+    assert report["totals"]["params"] == 320
+
+
+def test_pytorch_module_pasted_as_code() -> None:
+    # nn.Conv2d(3, 64, 7, 2, 3) on 3x224x224: 112; 9,408 + 64 = 9,472
+    report = as_json(
+        "chain", "3", "224", "224", "nn.Conv2d(3, 64, 7, 2, 3)", "--framework", "pytorch"
+    )
+    assert report["output_shape"] == [64, 112, 112]
+    assert report["totals"]["params"] == 9_472
+
+
+def test_input_shape_on_a_layer_must_be_its_input() -> None:
+    err = refused("chain", "28", "28", "1", "Conv2D(32, 3, input_shape=(32, 32, 1))")
+    assert "input_shape [32, 32, 1]" in err
+
+
+def test_five_pytorch_values_in_keras_order_name_both_readings() -> None:
+    err = refused("chain", "3", "224", "224", "conv2d:3,64,7,2,3", "--framework", "pytorch")
+    assert "data_format" in err and "Conv2d" in err and "reads two ways" in err

@@ -879,14 +879,14 @@ EXPLAIN = [
                 "output_padding": 1,
             }
         },
-        "H: same: (5-1)*3 + (1*(4-1) + 1) % 2 + 1 = 13",
+        "H: (5-1)*3 + (1*(4-1) + 1) % 2 + 1 = 13",
     ),
     case(
         "keras-transpose-valid-default-op",
         KERAS,
         [5, 5, 4],
         {"conv2d_transpose": [4, 2, 3]},
-        "(output_padding unset: max(2, 3) - 2)",
+        "output_padding = max(2, 3) - 2 = 1",
     ),
     case(
         "torch-transpose",
@@ -908,21 +908,21 @@ EXPLAIN = [
         TORCH,
         [4, 5, 5],
         {"conv2d_transpose": {"filters": 6, "kernel": 3, "groups": 2}},
-        "params: 3*3*4/2*6 + 6 = 114",
+        "= 3*3*4/2*6 + 1*6 = 114",
     ),
     case(
         "separable-macs",
         KERAS,
         [5, 5, 4],
         {"separable_conv2d": {"filters": 7, "kernel": 3}},
-        "pointwise 9 * 4 * 7 = 252",
+        "= 3*3 * 4*1 * 7 = 252",
     ),
     case(
         "depthwise-channels",
         KERAS,
         [5, 5, 4],
         {"depthwise_conv2d": {"kernel": 3, "depth_multiplier": 2}},
-        "channels: 4 * depth_multiplier 2 = 8",
+        "C_out = C_in*depth_multiplier = 4*2 = 8",
     ),
     case(
         "cropping",
@@ -932,7 +932,7 @@ EXPLAIN = [
         "H: 5 - 2 - 0 = 3",
     ),
     case("reshape", KERAS, [5, 5, 4], {"reshape": {"shape": [-1, 10]}}, "-1 = 100 / 10 = 10"),
-    case("layernorm", KERAS, [5, 5, 4], {"layernorm": {"axes": 2}}, "params: 2*5*4"),
+    case("layernorm", KERAS, [5, 5, 4], {"layernorm": {"axes": 2}}, "= (1 + 1) * 5*4 = 40"),
 ]
 
 

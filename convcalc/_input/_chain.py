@@ -8,6 +8,8 @@ spelling asks for, so the shorthand gives the same checks and messages as a mode
 
 from __future__ import annotations
 
+import re
+
 from .._errors import SpecError
 from .._spec import POSITIONAL
 from .._values import normalize_name, show
@@ -38,9 +40,25 @@ def split_args(text: str, where: str) -> list[str]:
     return parts
 
 
+_CALL = re.compile(r"\s*(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*)\s*\((.*)\)\s*", re.DOTALL)
+"""A layer written as code: ``Conv2D(32, (3, 3), strides=2)``, ``nn.Conv2d(1, 32, 3)``."""
+
+
+def _unquote(value: str) -> str:
+    """A value without the quotes Python code puts around text: ``'same'`` is ``same``."""
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1].strip()
+    return value
+
+
 def parse_layer(item: str, number: int) -> dict[str, object]:
-    """One shorthand item as a layer mapping (``{"type": ..., name: value, ...}``)."""
-    type_name, _, args = item.partition(":")
+    """One shorthand item as a layer mapping (``{"type": ..., name: value, ...}``); a layer
+    pasted as code, ``Conv2D(32, (3, 3), strides=2)``, reads as ``Conv2D:32,(3,3),strides=2``."""
+    call = _CALL.fullmatch(item)
+    if call is not None and ":" not in item.split("(", 1)[0]:
+        type_name, args = call.group(1), call.group(2)
+    else:
+        type_name, _, args = item.partition(":")
     type_name = type_name.strip()
     where = f"layer {number} ({show(item)})"
     if not type_name:
@@ -57,14 +75,14 @@ def parse_layer(item: str, number: int) -> dict[str, object]:
                 raise SpecError(f"{where}: {show(arg)} needs a name and a value, like stride=2")
             if key.strip() in layer:
                 raise SpecError(f"{where}: {show(key.strip())} is given twice; give it once")
-            layer[key.strip()] = value.strip()
+            layer[key.strip()] = _unquote(value.strip())
         elif len(layer) > 1:
             raise SpecError(
                 f"{where}: the positional value {show(arg)} comes after a key=value; "
                 "put positional values first"
             )
         else:
-            positional.append(arg)
+            positional.append(_unquote(arg))
     if positional:
         layer[POSITIONAL] = positional
     if "kind" in layer and normalize_name(type_name) in _POOLS:
