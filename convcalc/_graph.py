@@ -341,8 +341,12 @@ class _TooMany(SpecError):
 class Reader:
     """Expands a model's layers into nodes in execution order (see the module docstring)."""
 
-    def __init__(self, blocks: Mapping[str, BlockDef]) -> None:
+    def __init__(self, blocks: Mapping[str, BlockDef], input_rank: int = 2) -> None:
         self.blocks = blocks
+        self.input_rank = input_rank
+        """Spatial axes of the model's input: a rank-free name (``conv``) is first read as its
+        family's kind for that rank, so its row is named as its kind (the engine reads it again
+        if its input turns out to have another rank)."""
         self.rows = 0
         self.steps = 0
         """Block uses and repeats expanded while reading (see MAX_STEPS)."""
@@ -654,7 +658,7 @@ class Reader:
         if key == "branches":
             yield self._branches(body, extra, scope, env, stack, where, trainable)
             return
-        kind = find_kind(type_name)
+        kind = find_kind(type_name, self.input_rank)
         if kind is not None:
             self._count_row(where)
             # An unchanged item (the same object: a repeat, a block without $ in it, a block

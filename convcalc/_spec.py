@@ -176,7 +176,7 @@ def read_model(spec: object) -> ModelSpec:
     from ._graph import Reader, read_blocks
 
     shape = parse_shape(spec.get("input"))
-    reader = Reader(read_blocks(spec.get("blocks")))
+    reader = Reader(read_blocks(spec.get("blocks")), max(len(shape) - 1, 0))
     try:
         nodes = reader.read_model(layers)
     except RecursionError:  # the reader's own limit stops real files long before this

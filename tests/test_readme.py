@@ -108,7 +108,7 @@ def test_layer_names_in_the_readme_exist() -> None:
 
 
 def test_limits_table_matches_the_constants() -> None:
-    from convcalc import _graph, _spec, _values
+    from convcalc import _expr, _graph, _spec, _values
     from convcalc._input import _yaml
 
     limits = {row[0]: row[1] for row in table_after("## Limits on what is read")}
@@ -121,6 +121,10 @@ def test_limits_table_matches_the_constants() -> None:
     assert limits["blocks and constructs within each other"] == str(_graph.MAX_NESTING)
     assert limits["rows of an expanded model (repeats and blocks)"] == f"{_graph.MAX_ROWS:,}"
     assert limits["a layer's name"] == f"{_spec.MAX_NAME} characters"
+    assert limits["block uses and repeats expanded while reading"] == f"{_graph.MAX_STEPS:,}"
+    assert limits["a block expression (`$filters * 4`)"] == (
+        f"{_expr.MAX_LENGTH:,} characters, {_expr.MAX_DEPTH} levels of parentheses"
+    )
     assert limits["a value quoted back in a message"].startswith(f"{_values.SHOWN} characters")
     assert limits["digits of a number"].startswith("30 ")
     assert _values.HUGE == 10**30
