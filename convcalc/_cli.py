@@ -141,6 +141,12 @@ app = typer.Typer(
     cls=ConvCalcGroup,
     name="convcalc",
     help="Shapes, parameters, MACs, memory and receptive fields of CNN layers, by arithmetic.",
+    epilog="Shapes are written without the batch, in the layout's order: 28 28 1 is H W C "
+    "(Keras); with --layout chw, 1 28 28 is C H W (PyTorch). Per-axis values go H then W: "
+    "3x5 or (3, 5). In the table, RF is each output's receptive field, size/jump in input "
+    "pixels; --explain shows every formula with the numbers put in. Examples: convcalc conv "
+    "28 28 1 --filters 32 --kernel 3; convcalc chain 28 28 1 conv:32,3 maxpool:2 flatten "
+    "dense:10; convcalc model zoo:mnist_cnn.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     # click's plain help: it wraps to the terminal without cutting option names (rich's
@@ -432,7 +438,7 @@ ShapeArg = Annotated[
 # -- commands ---------------------------------------------------------------------------------
 
 
-@commands.command()
+@commands.command(short_help="One convolution, 1-, 2- or 3-D by the rank of SHAPE.")
 @computing
 def conv(
     shape: ShapeArg,
@@ -467,7 +473,7 @@ class PoolKind(str, enum.Enum):
     AVG = "avg"
 
 
-@commands.command()
+@commands.command(short_help="One pooling layer, max or average.")
 @computing
 def pool(
     shape: ShapeArg,
@@ -489,7 +495,7 @@ def pool(
     _single(_shape(shape), kind.value + "pool", layer, common)
 
 
-@commands.command()
+@commands.command(short_help="One dense (fully connected) layer.")
 @computing
 def dense(
     shape: ShapeArg,
@@ -513,7 +519,7 @@ def _single(shape: list[int], type_name: str, layer: dict[str, object], common: 
     _report_and_print({"input": shape, "layers": [{type_name: layer}]}, common)
 
 
-@commands.command()
+@commands.command(short_help="A chain of layers in shorthand: conv:32,3 maxpool:2 ...")
 @computing
 def chain(
     items: Annotated[
@@ -547,7 +553,7 @@ def _is_size(item: str) -> bool:
     return bool(text) and all(part.isdigit() for part in text.lower().split("x"))
 
 
-@commands.command()
+@commands.command(short_help="A network from a YAML file, standard input or zoo:NAME.")
 @computing
 def model(
     file: Annotated[
@@ -622,7 +628,7 @@ def _load_model(source: str) -> dict[str, object]:
     return read_model_source(source)
 
 
-@commands.command()
+@commands.command(short_help="The layer catalogue, or one type in full.")
 def layers(
     type: Annotated[
         str | None,
