@@ -15,7 +15,7 @@ from ._catalogue import family_member, find_kind
 from ._errors import ConvCalcError, ShapeError, SpecError
 from ._kind import Call, Geometry, Receptive, Shape, Weights
 from ._report import Field, LayerRow, Report, Totals
-from ._settings import Framework, Layout, Settings
+from ._settings import Framework, Layout, Merge, Settings, assert_never
 from ._spec import (
     INPUT_SHAPE,
     TORCH_READING,
@@ -137,7 +137,8 @@ def merge(
 ) -> LayerRow:
     """The merge row of a residual or branches construct; ShapeError when paths do not fit."""
     shapes = [shape for shape, _, _ in outcomes]
-    name = f"{node.name}.{node.merge}"
+    how = node.merge.value
+    name = f"{node.name}.{how}"
     output = _merged_shape(node.merge, shapes, settings.layout)
     if output is None:
         described = "; ".join(
@@ -145,19 +146,19 @@ def merge(
             for label, (shape, _, source) in zip(node.labels, outcomes, strict=True)
         )
         raise ShapeError(
-            f"layer {node.row} ({name}): {node.construct} '{node.name}' cannot {node.merge} "
+            f"layer {node.row} ({name}): {node.construct} '{node.name}' cannot {how} "
             f"its paths: {described}. {_MERGE_NEEDS[node.merge]}"
         )
     fields = [field for _, field, _ in outcomes]
     explain: tuple[str, ...] = ()
     if settings.explain:
-        sign = {"add": " + ", "multiply": " * ", "concat": " ++ "}[node.merge]
+        sign = {Merge.ADD: " + ", Merge.MULTIPLY: " * ", Merge.CONCAT: " ++ "}[node.merge]
         joined = sign.join(show_shape(s) for s in shapes)
-        explain = (f"{node.merge}: {joined} -> {show_shape(output)}",)
+        explain = (f"{how}: {joined} -> {show_shape(output)}",)
     return LayerRow(
         number=node.row,
         name=name,
-        type=node.merge,
+        type=how,
         input_shape=shapes[0],
         output_shape=output,
         trainable_params=0,
@@ -171,18 +172,20 @@ def merge(
 
 
 _MERGE_NEEDS = {
-    "add": "add needs equal shapes: change the layers (or give the shortcut a conv) so they match",
-    "concat": "concat needs equal sizes on every axis but the channels",
-    "multiply": "multiply needs shapes that broadcast: on each axis, from the right, equal sizes "
-    "or 1",
+    Merge.ADD: "add needs equal shapes: change the layers (or give the shortcut a conv) so they "
+    "match",
+    Merge.CONCAT: "concat needs equal sizes on every axis but the channels",
+    Merge.MULTIPLY: "multiply needs shapes that broadcast: on each axis, from the right, equal "
+    "sizes or 1",
 }
 
 
-def _merged_shape(how: str, shapes: list[Shape], layout: Layout) -> Shape | None:
+def _merged_shape(how: Merge, shapes: list[Shape], layout: Layout) -> Shape | None:
+    """The shape a merge gives its paths' shapes; None when they do not fit it."""
     first = shapes[0]
-    if how == "add":
+    if how is Merge.ADD:
         return first if all(shape == first for shape in shapes) else None
-    if how == "concat":
+    if how is Merge.CONCAT:
         if any(len(shape) != len(first) for shape in shapes):
             return None
         axis = 0 if layout is Layout.CHW or len(first) == 1 else len(first) - 1
@@ -191,7 +194,13 @@ def _merged_shape(how: str, shapes: list[Shape], layout: Layout) -> Shape | None
             return None
         channels = sum(shape[axis] for shape in shapes)
         return first[:axis] + (channels,) + first[axis + 1 :]
-    # multiply: NumPy broadcasting, as both frameworks do.
+    if how is Merge.MULTIPLY:
+        return _broadcast(shapes)
+    assert_never(how)
+
+
+def _broadcast(shapes: list[Shape]) -> Shape | None:
+    """NumPy broadcasting, as both frameworks multiply."""
     rank = max(len(shape) for shape in shapes)
     padded = [(1,) * (rank - len(shape)) + shape for shape in shapes]
     result: list[int] = []

@@ -519,6 +519,11 @@ def kernel_symbols(rank: int, name: str = "kernel") -> tuple[str, ...]:
     return tuple(f"{name}_{label.lower()}" for label in LABELS[rank])
 
 
+def axes_of(call: Call) -> tuple[str, ...]:
+    """The names of a layer's input axes (a ``spell`` function): ``H W C``."""
+    return shape_symbols(len(call.spatial), call.channels_last)
+
+
 def kernel_of(call: Call) -> tuple[str, ...]:
     """The names of a layer's kernel sizes (a ``spell`` function): ``kernel_h kernel_w``."""
     return kernel_symbols(len(call.spatial))

@@ -32,6 +32,7 @@ from ._catalogue import find_kind, spellings
 from ._errors import SpecError, did_you_mean
 from ._expr import ExprError, evaluate, has_reference, references
 from ._kind import REQUIRED
+from ._settings import Merge
 from ._spec import (
     LAYER_KEYS,
     Checked,
@@ -64,7 +65,8 @@ _CANON_DEPTH = 32
 """How deep values are compared for sharing; deeper parts are compared by identity."""
 
 MERGES = Choice(
-    ("concat", "add", "multiply"), (("sum", "add"), ("mul", "multiply"), ("concatenate", "concat"))
+    tuple(merge.value for merge in Merge),
+    (("sum", "add"), ("mul", "multiply"), ("concatenate", "concat")),
 )
 CONSTRUCTS = ("residual", "branches", "repeat")
 
@@ -760,7 +762,7 @@ class Reader:
         layers, shortcut = self._residual_parts(body, where)
         paths = [("layers", layers, None), ("shortcut", shortcut, "shortcut")]
         return self._merge_node(
-            "residual", "add", paths, extra, scope, env, stack, where, trainable
+            "residual", Merge.ADD, paths, extra, scope, env, stack, where, trainable
         )
 
     def _branches(
@@ -784,7 +786,7 @@ class Reader:
     def _merge_node(
         self,
         construct: str,
-        merge: str,
+        merge: Merge,
         paths: list[tuple[str, Sequence[object], str | None]],
         extra: Mapping[str, object],
         scope: Scope,
@@ -837,7 +839,9 @@ class Reader:
             raise SpecError(f"{where}: a residual's 'shortcut' is a list of layers")
         return layers, shortcut
 
-    def _branches_parts(self, body: object, where: str) -> tuple[str, list[Sequence[object]]]:
+    def _branches_parts(
+        self, body: object, where: str
+    ) -> tuple[Merge, list[Sequence[object]]]:
         if not isinstance(body, Mapping):
             raise SpecError(
                 f"{where}: branches takes {{merge: concat|add|multiply, paths: [[...], [...]]}}}}"
@@ -849,7 +853,7 @@ class Reader:
                     f"{show(str(key))}{did_you_mean(str(key), ['merge', 'paths'])}"
                 )
         try:
-            merge = MERGES.parse(body.get("merge", "concat"), 0)
+            merge = Merge(MERGES.parse(body.get("merge", "concat"), 0))
         except Invalid as problem:
             raise SpecError(
                 f"{where}: merge {show(body.get('merge'))} is not valid: {problem.reason}"

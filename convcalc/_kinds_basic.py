@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ._formula import Formula, shape_symbols, weightless
+from ._formula import Formula, axes_of, weightless
 from ._kind import (
     REQUIRED,
     Call,
@@ -61,7 +61,7 @@ DENSE_PARAMS: Formula[int] = Formula(
 
 def _dense_outputs(call: Call) -> tuple[str, ...]:
     """A dense layer's output axes: the input's but the last, then ``units``."""
-    return (*shape_symbols(len(call.spatial), call.channels_last)[:-1], "units")
+    return (*axes_of(call)[:-1], "units")
 
 
 DENSE_MACS: Formula[int] = Formula(
@@ -109,11 +109,7 @@ DENSE = LayerKind(
 # -- flatten ---------------------------------------------------------------------------------
 
 
-FLATTENED: Formula[int] = Formula(
-    "features = axes",
-    "*axes",
-    spell={"axes": lambda call: shape_symbols(len(call.spatial), call.channels_last)},
-)
+FLATTENED: Formula[int] = Formula("features = axes", "*axes", spell={"axes": axes_of})
 
 
 def flatten_shape(call: Call) -> Geometry:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from ._formula import Formula, weightless
+from ._formula import Formula, axes_of, weightless
 from ._kind import (
     REQUIRED,
     Call,
@@ -388,9 +388,15 @@ UPSAMPLE = LayerKind(
 # -- reshape --------------------------------------------------------------------------------
 
 
+ELEMENTS: Formula[int] = Formula("elements = axes", "*axes", spell={"axes": axes_of})
+INFERRED: Formula[int] = Formula(
+    "inferred = elements//known", "elements known", note="the -1; known: the other sizes"
+)
+
+
 def reshape_shape(call: Call) -> Geometry:
     target = call.axes("shape")
-    total = math.prod(call.input)
+    total = ELEMENTS.of(call, call.input)
     known = math.prod(size for size in target if size != -1)
     shown = join_axes(target)
     if -1 in target:
@@ -400,7 +406,8 @@ def reshape_shape(call: Call) -> Geometry:
                 f"{join_axes(call.input)}: {total:,} is not a multiple of {known:,}; "
                 "use sizes whose product divides it"
             )
-        output = tuple(total // known if size == -1 else size for size in target)
+        inferred = INFERRED.of(call, total, known)
+        output = tuple(inferred if size == -1 else size for size in target)
     else:
         output = target
     if math.prod(output) != total:
@@ -414,10 +421,6 @@ def reshape_shape(call: Call) -> Geometry:
             f"shape {shown} has {len(output)} axes; convcalc takes shapes of 1 to 4 axes "
             "(features; L C; H W C; D H W C) without the batch"
         )
-    if call.notes is not None:
-        inferred = f"; -1 = {total:,} / {known:,} = {total // known:,}" if -1 in target else ""
-        product = f"{'*'.join(map(str, call.input))} = " if len(call.input) > 1 else ""
-        call.note(f"reshape: {product}{total:,} elements{inferred}")
     return Geometry(output)
 
 

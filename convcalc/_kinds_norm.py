@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from ._formula import Formula, shape_symbols
+from ._formula import Formula, axes_of
 from ._kind import REQUIRED, Call, Geometry, LayerKind, Param, Receptive, Weights, no_macs
 from ._settings import Framework
 from ._values import Flag, Shape, WholeNumber, join_axes
@@ -55,12 +55,8 @@ LAYERNORM_PARAMS: Formula[int] = Formula(
     "params = (scale + bias) * normalised",
     "scale bias *normalised",
     note="per normalised element",
-    spell={"normalised": lambda call: _named(call)[-_layernorm_axes(call) :]},
+    spell={"normalised": lambda call: axes_of(call)[-_layernorm_axes(call) :]},
 )
-
-
-def _named(call: Call) -> tuple[str, ...]:
-    return shape_symbols(len(call.spatial), call.channels_last)
 
 
 def layernorm_weights(call: Call, geometry: Geometry) -> Weights:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn
 
 
 class Framework(str, enum.Enum):
@@ -53,6 +53,25 @@ class OutputFormat(str, enum.Enum):
     JSON = "json"
     MARKDOWN = "markdown"
     CSV = "csv"
+
+
+class Merge(str, enum.Enum):
+    """How a ``residual`` or ``branches`` construct joins its paths."""
+
+    ADD = "add"
+    """Element-wise sum: equal shapes."""
+    CONCAT = "concat"
+    """Joined along the channel axis: equal sizes on every other axis."""
+    MULTIPLY = "multiply"
+    """Element-wise product, broadcasting as NumPy does (squeeze-and-excitation)."""
+
+
+def assert_never(value: NoReturn) -> NoReturn:
+    """Fail for a value no branch handled; mypy flags the call when a branch is missing.
+
+    ``typing.assert_never`` arrived in Python 3.11; we support 3.10.
+    """
+    raise AssertionError(f"unhandled value: {value!r}")
 
 
 DEFAULT_LAYOUT = {Framework.KERAS: Layout.HWC, Framework.PYTORCH: Layout.CHW}

@@ -15,7 +15,15 @@ from typing import NamedTuple, TypeVar
 from ._catalogue import family, find_kind, find_param, is_ignored
 from ._errors import SpecError, did_you_mean
 from ._kind import REQUIRED, LayerKind, SameAs, Shape
-from ._settings import DEFAULT_LAYOUT, DType, Framework, Layout, OutputFormat, Settings
+from ._settings import (
+    DEFAULT_LAYOUT,
+    DType,
+    Framework,
+    Layout,
+    Merge,
+    OutputFormat,
+    Settings,
+)
 from ._values import (
     HUGE,
     Choice,
@@ -59,7 +67,7 @@ class MergeSpec(NamedTuple):
     """``residual`` or ``branches``."""
     name: str
     """The construct's dotted path; its merge row is ``<name>.<merge>``."""
-    merge: str
+    merge: Merge
     """``add``, ``concat`` or ``multiply``."""
     paths: tuple[tuple[Node, ...], ...]
     labels: tuple[str, ...]

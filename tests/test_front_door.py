@@ -525,3 +525,25 @@ def test_input_shape_on_a_layer_must_be_its_input() -> None:
 def test_five_pytorch_values_in_keras_order_name_both_readings() -> None:
     err = refused("chain", "3", "224", "224", "conv2d:3,64,7,2,3", "--framework", "pytorch")
     assert "data_format" in err and "Conv2d" in err and "reads two ways" in err
+
+
+MERGED = {
+    # two identity paths of [4, 4, 8]: add and multiply keep it; concat joins the channels
+    "add": [4, 4, 8],
+    "concat": [4, 4, 16],
+    "multiply": [4, 4, 8],
+}
+
+
+def test_every_merge_is_handled() -> None:
+    from convcalc._settings import Merge
+
+    assert {merge.value for merge in Merge} == set(MERGED)
+    for merge in Merge:
+        spec = {
+            "input": [4, 4, 8],
+            "layers": [{"branches": {"merge": merge.value, "paths": [[], []]}}],
+        }
+        report = result(spec)
+        assert report["output_shape"] == MERGED[merge.value]
+        assert report["layers"][-1]["type"] == merge.value

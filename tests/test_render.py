@@ -11,7 +11,8 @@ import sys
 
 import pytest
 
-from convcalc._render import assert_never, render
+from convcalc._render import render
+from convcalc._settings import assert_never
 from convcalc._render._csv import HEADER
 from convcalc._render._units import (
     NOTHING_TO_EXPLAIN,

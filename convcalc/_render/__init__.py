@@ -8,10 +8,10 @@ module is imported when asked for; none of them imports rich.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 from .._report import Report
-from .._settings import OutputFormat
+from .._settings import OutputFormat, assert_never
 
 if TYPE_CHECKING:
     from ._table import print_table
@@ -26,14 +26,6 @@ def __getattr__(name: str) -> Any:
 
         return _table.print_table
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def assert_never(value: NoReturn) -> NoReturn:
-    """Fail for a value no branch handled; mypy flags the call when a branch is missing.
-
-    ``typing.assert_never`` arrived in Python 3.11; we support 3.10.
-    """
-    raise AssertionError(f"unhandled value: {value!r}")
 
 
 def render(
