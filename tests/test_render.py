@@ -12,7 +12,6 @@ import sys
 import pytest
 
 from convcalc._render import render
-from convcalc._settings import assert_never
 from convcalc._render._csv import HEADER
 from convcalc._render._units import (
     NOTHING_TO_EXPLAIN,
@@ -28,7 +27,7 @@ from convcalc._render._units import (
     text_width,
 )
 from convcalc._report import Field, LayerRow, Report, Totals
-from convcalc._settings import DType, Framework, Layout, OutputFormat, Settings
+from convcalc._settings import DType, Framework, Layout, OutputFormat, Settings, assert_never
 
 CONV = LayerRow(
     number=1,
