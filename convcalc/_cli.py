@@ -714,8 +714,8 @@ def _list_zoo(output_format: OutputFormat) -> None:
 
 def _zoo_text(entries: list[dict[str, Any]], output_format: OutputFormat) -> str:
     """The zoo's listing in a format (JSON a list of objects, CSV and Markdown one table)."""
-    from ._settings import assert_never
     from ._render._units import human_count
+    from ._settings import assert_never
 
     if output_format is OutputFormat.JSON:
         import json

@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 
+from . import _window as sliding
 from ._catalogue import family_member, find_kind
 from ._errors import ConvCalcError, ShapeError, SpecError
 from ._kind import Call, Geometry, Receptive, Shape, Weights
@@ -434,17 +435,14 @@ def _next_field(
         return None
     if receptive is Receptive.POINTWISE:
         return field
-    # The formula lives beside the window arithmetic; once the package is loaded this import
-    # is a look-up in sys.modules.
-    import convcalc._window as sliding
-
     sizes, jumps, starts = list(field.size), list(field.jump), list(field.start)
     if call.notes is not None and geometry.windows:
         rank = len(sizes)
         if field == Field((1,) * rank, (1,) * rank, (0.5,) * rank):
             call.note(sliding.RF_MEANING)  # the first RF lines on the input's own field
+    follow = sliding.RF.axis
     for axis, window in enumerate(geometry.windows):
-        sizes[axis], jumps[axis], starts[axis] = sliding.RF.axis(
+        sizes[axis], jumps[axis], starts[axis] = follow(
             call,
             axis,
             sizes[axis],

@@ -18,7 +18,8 @@ function call and builds no string. The language is small:
 - ``/`` is Python's true division (``(span-1)/2`` is 1.0 or 1.5);
 - ``//`` is a division that comes out exact (``C_in//groups``: groups divides the channels),
   computed on integers and shown as ``/``;
-- ``floor(a / b)`` and ``ceil(a / b)`` are integer floor and ceiling division; ``max``, ``min``.
+- ``floor(a / b)`` and ``ceil(a / b)`` are integer floor and ceiling division; ``max``, ``min``;
+- a flag passed as an argument (``bias``) counts, and is shown, as 1 or 0.
 
 Several equations, ``size = ...; jump = ...``, give a tuple; each may use the ones before it.
 A number substituted for a name is shown as it is; a negative one after ``+`` or ``-`` folds
@@ -31,9 +32,8 @@ does not fit on one line continues on the next, its ``=`` under the first.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Mapping, Sequence
-from typing import Generic, NamedTuple, TypeVar
+from typing import Generic, TypeVar
 
 from ._kind import Call, Geometry, WeightRule, Weights
 
@@ -45,25 +45,37 @@ LIMIT = 100
 INDENT = "    "
 """The indent of a line that continues the one before."""
 
-_TOKEN = re.compile(r"\s*(?:(\d+(?:\.\d+)?)|([A-Za-z_]\w*)|(//|[-+*/%(),]))")
 _FUNCTIONS = ("floor", "ceil", "max", "min")
 
 
-class _Token(NamedTuple):
-    start: int
-    end: int
-    text: str
-    kind: str
-    """``num``, ``name`` or ``op``."""
+class _Token:
+    """One token of a formula's text. (Plain classes with slots here and below: a NamedTuple
+    costs a tenth of a millisecond to define, at every start-up, for text only explain reads.)"""
+
+    __slots__ = ("start", "end", "text", "kind")
+
+    def __init__(self, start: int, end: int, text: str, kind: str) -> None:
+        self.start = start
+        self.end = end
+        self.text = text
+        self.kind = kind
+        """``num``, ``name`` or ``op``."""
 
 
-class _Equation(NamedTuple):
-    lhs: str
-    expr: str
-    tokens: tuple[_Token, ...]
-    slots: tuple[int, ...]
-    """For each name token, the index of its value (arguments first, then results); -1 for
-    the functions."""
+class _Equation:
+    """One ``lhs = expression`` of a formula, read."""
+
+    __slots__ = ("lhs", "expr", "tokens", "slots")
+
+    def __init__(
+        self, lhs: str, expr: str, tokens: tuple[_Token, ...], slots: tuple[int, ...]
+    ) -> None:
+        self.lhs = lhs
+        self.expr = expr
+        self.tokens = tokens
+        self.slots = slots
+        """For each name token, the index of its value (arguments first, then results); -1
+        for the functions."""
 
 
 class Formula(Generic[R]):
@@ -86,7 +98,18 @@ class Formula(Generic[R]):
     ``call.notes``, so without explain a formula costs what one plain function call does.
     """
 
-    __slots__ = ("source", "args", "title", "note", "spell", "fn", "of", "axis", "_equations")
+    __slots__ = (
+        "source",
+        "args",
+        "title",
+        "note",
+        "spell",
+        "fn",
+        "of",
+        "axis",
+        "_equations",
+        "_symbols",
+    )
 
     fn: Callable[..., R]
     of: Callable[..., R]
@@ -107,6 +130,7 @@ class Formula(Generic[R]):
         self.note = note
         self.spell = spell or {}
         self._equations: tuple[_Equation, ...] = ()
+        self._symbols: dict[tuple[tuple[int, str], ...], list[str]] = {}
         self.fn = self._first_fn
         self.of = self._first_of
         self.axis = self._first_axis
@@ -122,17 +146,21 @@ class Formula(Generic[R]):
             return
         symbols = self.symbols(call)
         if symbols[0] not in notes:
-            notes.extend(symbols)
+            notes += symbols
         notes.extend(self.numbers_line(call.axis_labels()[axis], args, value))
 
     def symbols(self, call: Call | None = None) -> list[str]:
         """The formula in symbols: ``out = floor((in + ...) / stride) + 1``; ``call`` spells
         the product arguments."""
         spelled = self._spelled(call)
-        parts = [f"{eq.lhs} = {_render(eq, None, spelled)}" for eq in self._parsed()]
-        if self.note:
-            parts[-1] += f" ({self.note})"
-        return wrap(parts, f"{self.title}: " if self.title else "")
+        key = tuple(spelled.items())
+        found = self._symbols.get(key)
+        if found is None:
+            parts = [f"{eq.lhs} = {_render(eq, None, spelled)}" for eq in self._parsed()]
+            if self.note:
+                parts[-1] += f" ({self.note})"
+            found = self._symbols[key] = wrap(parts, f"{self.title}: " if self.title else "")
+        return found
 
     def numbers(self, *args: object) -> str:
         """The (last) equation's right side with the numbers put in: ``(5-1)*2 - 2 + 1``."""
@@ -185,23 +213,23 @@ class Formula(Generic[R]):
 
     # -- compiling -------------------------------------------------------------------------------
     def check(self) -> None:
-        """Compile now (a test's way to find a mistake in a formula's text)."""
-        if not self._equations:
-            self._compile()
+        """Read and compile now (a test's way to find a mistake in a formula's text)."""
+        self.fn = _compile(self, "fn")
+        self.of = _compile(self, "of")
+        self.axis = _compile(self, "axis")
 
-    def _compile(self) -> None:
-        self.fn, self.of, self.axis = _compile(self)
-
+    # Each entry is compiled on its first call, alone: a rule uses one or two of the three, and
+    # a process that analyses a few layers compiles only what they need.
     def _first_fn(self, *args: object) -> R:
-        self._compile()
+        self.fn = _compile(self, "fn")
         return self.fn(*args)
 
     def _first_of(self, call: Call, *args: object) -> R:
-        self._compile()
+        self.of = _compile(self, "of")
         return self.of(call, *args)
 
     def _first_axis(self, call: Call, axis: int, *args: object) -> R:
-        self._compile()
+        self.axis = _compile(self, "axis")
         return self.axis(call, axis, *args)
 
     def _spelled(self, call: Call | None) -> dict[int, str]:
@@ -344,18 +372,31 @@ def _parse_all(source: str, args: tuple[str, ...]) -> tuple[_Equation, ...]:
 
 
 def _tokenize(expr: str, source: str) -> list[_Token]:
+    """Numbers, names and operators, with where each stands in ``expr`` (a scan by hand: a
+    regular expression would be compiled at every start-up that explains or computes)."""
     tokens: list[_Token] = []
-    position = 0
-    while expr[position:].strip():
-        found = _TOKEN.match(expr, position)
-        if found is None:
+    position, end = 0, len(expr)
+    while position < end:
+        char = expr[position]
+        if char == " ":
+            position += 1
+            continue
+        start = position
+        if char.isdigit():
+            kind = "num"
+            while position < end and (expr[position].isdigit() or expr[position] == "."):
+                position += 1
+        elif char.isalpha() or char == "_":
+            kind = "name"
+            while position < end and (expr[position].isalnum() or expr[position] == "_"):
+                position += 1
+        elif expr.startswith("//", position):
+            kind, position = "op", position + 2
+        elif char in "+-*/%(),":
+            kind, position = "op", position + 1
+        else:
             raise ValueError(f"formula {source!r}: cannot read {expr[position:]!r}")
-        number, name, op = found.groups()
-        kind = "num" if number else "name" if name else "op"
-        text = number or name or op
-        start = found.end() - len(text)
-        tokens.append(_Token(start, found.end(), text, kind))
-        position = found.end()
+        tokens.append(_Token(start, position, expr[start:position], kind))
     return tokens
 
 
@@ -437,38 +478,33 @@ class _Parser:
         return f"(-((-{top}) // {bottom}))"
 
 
-def _compile(
-    formula: Formula[R],
-) -> tuple[Callable[..., R], Callable[..., R], Callable[..., R]]:
-    """The formula as Python functions of its arguments, the arithmetic inline: the value
-    alone; the value and a scalar's working; the value and one axis' working."""
+def _compile(formula: Formula[R], entry: str) -> Callable[..., R]:
+    """One of the formula's functions, the arithmetic inline: ``fn`` (the value alone), ``of``
+    (and a scalar's working) or ``axis`` (and one axis' working)."""
     equations = formula._parsed()
     count = len(formula.args)
-    arguments = ", ".join(f"a{index}" for index in range(count))
+    arguments = [f"a{index}" for index in range(count)]
     names = [
         f"_prod(a{index})" if name.startswith("*") else f"a{index}"
         for index, name in enumerate(formula.args)
     ] + [f"r{i}" for i in range(len(equations))]
-    body = []
+    lines = []
     for number, eq in enumerate(equations):
         parser = _Parser(eq, names, formula.source)
         code, _ = parser.expression()
         if parser.at != len(eq.tokens):
             raise ValueError(f"formula {formula.source!r}: unexpected {parser.peek()!r}")
-        body.append(f"    r{number} = {code}")
+        lines.append(f"    r{number} = {code}")
     results = ", ".join(f"r{i}" for i in range(len(equations)))
     value = results if len(equations) == 1 else f"({results},)"
-    packed = f"({arguments},)" if count else "()"
-    steps = "\n".join(body)
-    text = (
-        f"def fn({arguments}):\n{steps}\n    return {value}\n"
-        f"def of(call, {arguments}):\n{steps}\n"
-        f"    if call.notes is not None:\n        explain(call, -1, {packed}, {value})\n"
-        f"    return {value}\n"
-        f"def axis(call, axis, {arguments}):\n{steps}\n"
-        f"    if call.notes is not None:\n        explain(call, axis, {packed}, {value})\n"
-        f"    return {value}\n"
-    )
+    if entry != "fn":
+        where = "axis" if entry == "axis" else "-1"
+        arguments = ["call", *(["axis"] if entry == "axis" else []), *arguments]
+        packed = "(" + "".join(f"a{index}, " for index in range(count)) + ")"
+        lines.append(
+            f"    if call.notes is not None:\n        explain(call, {where}, {packed}, {value})"
+        )
+    text = f"def {entry}({', '.join(arguments)}):\n" + "\n".join(lines) + f"\n    return {value}\n"
     namespace: dict[str, object] = {
         "_floor": math.floor,
         "_ceil": math.ceil,
@@ -476,7 +512,7 @@ def _compile(
         "explain": formula.explain,
     }
     exec(compile(text, f"<formula {formula.source}>", "exec"), namespace)
-    return namespace["fn"], namespace["of"], namespace["axis"]  # type: ignore[return-value]
+    return namespace[entry]  # type: ignore[return-value]
 
 
 # -- layers with nothing to learn ----------------------------------------------------------------

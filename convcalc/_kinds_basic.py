@@ -70,7 +70,7 @@ DENSE_MACS: Formula[int] = Formula(
 
 
 def dense_weights(call: Call, geometry: Geometry) -> Weights:
-    total = DENSE_PARAMS.of(call, call.input[-1], int(call.flag("bias")), call.number("units"))
+    total = DENSE_PARAMS.of(call, call.input[-1], call.flag("bias"), call.number("units"))
     return Weights(trainable=total)
 
 
@@ -231,7 +231,7 @@ def batchnorm_weights(call: Call, geometry: Geometry) -> Weights:
         # gamma (scale) and beta (center) are trained; the moving mean and variance are
         # weights Keras counts as non-trainable.
         learned, fixed = BATCHNORM_KERAS
-        gamma, beta = int(affine and call.flag("scale")), int(affine and call.flag("center"))
+        gamma, beta = affine and call.flag("scale"), affine and call.flag("center")
         return Weights(
             trainable=learned.of(call, gamma, beta, channels),
             non_trainable=fixed.of(call, channels),
@@ -240,8 +240,8 @@ def batchnorm_weights(call: Call, geometry: Geometry) -> Weights:
     # only with track_running_stats.
     learned, kept = BATCHNORM_TORCH
     return Weights(
-        trainable=learned.of(call, int(affine), channels),
-        buffers=kept.of(call, int(call.flag("track_running_stats")), channels),
+        trainable=learned.of(call, affine, channels),
+        buffers=kept.of(call, call.flag("track_running_stats"), channels),
     )
 
 

@@ -97,7 +97,7 @@ def depthwise_weights(call: Call, geometry: Geometry) -> Weights:
     total = DEPTHWISE_PARAMS.of(
         call,
         call.axes("kernel"),
-        int(call.flag("bias")),
+        call.flag("bias"),
         call.channels,
         call.number("depth_multiplier"),
     )
@@ -184,7 +184,7 @@ def separable_weights(call: Call, geometry: Geometry) -> Weights:
     filters = call.number("filters")
     inner = SEPARABLE_DEPTHWISE.of(call, call.axes("kernel"), channels, multiplier)
     outer = SEPARABLE_POINTWISE.of(call, channels, multiplier, filters)
-    total = SEPARABLE_PARAMS.of(call, inner, outer, int(call.flag("bias")), filters)
+    total = SEPARABLE_PARAMS.of(call, inner, outer, call.flag("bias"), filters)
     return Weights(trainable=total)
 
 

@@ -66,7 +66,7 @@ def layernorm_weights(call: Call, geometry: Geometry) -> Weights:
             call.note("params = 0: affine off, no scale or shift")
         return Weights()
     normalised = call.input[-_layernorm_axes(call) :]
-    total = LAYERNORM_PARAMS.of(call, 1, int(call.flag("bias")), normalised)
+    total = LAYERNORM_PARAMS.of(call, 1, call.flag("bias"), normalised)
     return Weights(trainable=total)
 
 

@@ -200,7 +200,7 @@ def transpose_weights(call: Call, geometry: Geometry) -> Weights:
     # (filters, in_channels): the same count, kvol * in/groups * filters.
     filters, groups, bias = call.number("filters"), call.number("groups"), call.flag("bias")
     total = TRANSPOSE_PARAMS.of(
-        call, call.axes("kernel"), call.channels, groups, filters, int(bias)
+        call, call.axes("kernel"), call.channels, groups, filters, bias
     )
     return Weights(trainable=total)
 

@@ -131,7 +131,7 @@ def conv_weights(call: Call, geometry: Geometry) -> Weights:
         call.axes("kernel"),
         call.channels,
         call.number("groups"),
-        int(call.flag("bias")),
+        call.flag("bias"),
         call.number("filters"),
     )
     return Weights(trainable=total)

@@ -57,13 +57,18 @@ RF: Formula[tuple[int, int, float]] = Formula(
     title="RF",
     note="kernel: its span, if dilated",
 )
-"""The receptive field through one window, per axis (the engine's ``_next_field``)."""
+"""The receptive field through one window, per axis: the engine's ``_next_field`` applies it
+to every window a shape rule reports."""
 RF_MEANING = (
     "RF: size = input pixels one output sees; jump = pixels between outputs; "
     "start = first field's centre"
 )
-"""What the receptive field's figures mean: said once, by the first layer whose RF lines
-appear (the first window on the input's own field)."""
+"""What the receptive field's figures mean, said where the working first shows RF lines: by
+the first window layer that meets the input's own field (size 1, jump 1, start 0.5). That is
+once per report for a chain; a model whose first windows sit on parallel paths says it once
+per path, and a layer that leaves the field as it was (a 1x1, stride 1 conv) passes it on to
+the next. Said with the layer rather than in the report's notes so that each layer's working,
+read alone (a JSON consumer, a folded table), still has it before its first RF line."""
 
 _UNITS = {"L": "position", "D": "plane", "H": "row", "W": "column"}
 """What one step along each axis is called, for the unread-input note."""
@@ -112,10 +117,8 @@ def slide(
         out = OUT_SAME.axis(call, axis, size, stride)
         total = PAD_SAME.axis(call, axis, out, stride, dilation, kernel, size)
         before, after = PAD_SPLIT.axis(call, axis, total)
-        reach = size + before + after - span
     else:
         before, after = pads(call, axis, kernel, dilation, padding)
-        reach = size + before + after - span
         if ceil_mode:
             out = OUT_CEIL.axis(call, axis, size, before + after, dilation, kernel, stride)
             # PyTorch drops a last window that would start inside the right padding.
@@ -127,6 +130,7 @@ def slide(
             out = OUT.axis(call, axis, size, before + after, dilation, kernel, stride)
     # In ceil_mode PyTorch keeps a window that starts inside the input even when it runs
     # past the end, so only an empty output is refused there.
+    reach = size + before + after - span
     if out < 1 or (reach < 0 and not ceil_mode):
         total = before + after
         raise call.fail(_too_small(call, axis, size, kernel, dilation, total, what, same_fixes))

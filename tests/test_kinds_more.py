@@ -931,7 +931,7 @@ EXPLAIN = [
         {"cropping2d": {"cropping": [[2, 0], [1, 1]]}},
         "H: 5 - 2 - 0 = 3",
     ),
-    case("reshape", KERAS, [5, 5, 4], {"reshape": {"shape": [-1, 10]}}, "-1 = 100 / 10 = 10"),
+    case("reshape", KERAS, [5, 5, 4], {"reshape": {"shape": [-1, 10]}}, "= 100/10 = 10"),
     case("layernorm", KERAS, [5, 5, 4], {"layernorm": {"axes": 2}}, "= (1 + 1) * 5*4 = 40"),
 ]
 
