@@ -17,7 +17,7 @@ from ._kind import (
     same_shape,
 )
 from ._settings import Framework
-from ._values import Flag, Fraction, Integer, Real, WholeNumber, count, show_shape
+from ._values import Choice, Flag, Fraction, Integer, Real, WholeNumber, count, show_shape
 from ._vocab import (
     ACTIVATION,
     ACTIVATION_ALIASES,
@@ -194,6 +194,13 @@ def batchnorm_shape(call: Call) -> Geometry:
                 "axis, or set the layout"
             )
     keras = call.framework is Framework.KERAS
+    if keras and not call.channels_last and axis is None and len(call.input) > 1:
+        call.remark(
+            f"{call.where}: keras' BatchNormalization normalises axis -1 unless told otherwise, "
+            "which in this channels-first input is not the channels; convcalc normalises the "
+            "channels, as keras does with axis=1: write axis: 1, as keras needs too",
+            key="keras batchnorm axis",
+        )
     if not keras and ({"center", "scale"} & call.given):
         raise call.fail(
             "center and scale are keras' arguments; pytorch's BatchNorm learns its weight and "
@@ -278,9 +285,9 @@ BATCHNORM = LayerKind(
             "the layout's",
         ),
     ),
-    # Keras' BatchNormalization(axis, ...); PyTorch's BatchNorm2d(num_features, eps,
-    # momentum, affine, track_running_stats).
-    positional=("axis",),
+    # Keras' BatchNormalization(axis, momentum, epsilon, center, scale); PyTorch's
+    # BatchNorm2d(num_features, eps, momentum, affine, track_running_stats).
+    positional=("axis", "momentum", "epsilon", "center", "scale"),
     aliases=("BatchNormalization", "BatchNorm1d", "BatchNorm2d", "BatchNorm3d", "bn", "batch_norm"),
     rank=None,
     shape=batchnorm_shape,
@@ -314,6 +321,10 @@ _ACTIVATION_CLASS_NAMES = {
     "log_softmax": ("LogSoftmax",),
     "softplus": ("Softplus",),
     "softsign": ("Softsign",),
+    "hard_shrink": ("Hardshrink",),
+    "soft_shrink": ("Softshrink",),
+    "tanh_shrink": ("Tanhshrink",),
+    "log_sigmoid": ("LogSigmoid",),
 }
 """Keras' and PyTorch's class names for the activation layers (the functions themselves and
 their other spellings are the vocabulary's, ``_vocab.ACTIVATIONS``)."""
@@ -348,6 +359,16 @@ _ACTIVATION_SETTINGS: dict[str, tuple[Param, ...]] = {
         Param("min_val", Real(), None, "lower bound"),
         Param("max_val", Real(), None, "upper bound"),
     ),
+    "gelu": (
+        Param(
+            "approximate",
+            Choice(("none", "tanh")),
+            "none",
+            "pytorch: none, or the tanh approximation (no effect on counts)",
+        ),
+    ),
+    "hard_shrink": (Param("lambd", Real(), None, "where it cuts to zero", ("threshold",)),),
+    "soft_shrink": (Param("lambd", Real(), None, "where it cuts to zero", ("threshold",)),),
     "softplus": (
         Param("beta", Real(), None, "sharpness"),
         Param("threshold", Real(), None, "where it becomes linear"),
@@ -383,7 +404,7 @@ def _activation_layer(function: str) -> LayerKind:
         name=function,
         summary=f"the {function} activation as a layer of its own: no shape change, no parameters",
         params=(*settings, _INPLACE),
-        positional=tuple(param.name for param in settings[:1]),
+        positional=tuple(param.name for param in settings),
         aliases=(*_ACTIVATION_CLASS_NAMES.get(function, ()), *spellings),
         rank=None,
         shape=_activation_shape,

@@ -329,6 +329,19 @@ def upsample_shape(call: Call) -> Geometry:
             f"upsample needs spatial axes, but its input {call.input} is a flat vector; "
             "give the input its spatial axes and channels"
         )
+    mode = call.text("mode")
+    wanted = {"linear": 1, "bilinear": 2, "bicubic": 2, "trilinear": 3}.get(mode or "")
+    if wanted is not None and wanted != len(call.spatial):
+        raise call.fail(
+            f"mode {mode} works on {wanted} spatial {axes_word(wanted)}, but its input "
+            f"{join_axes(call.input)} has {len(call.spatial)}; pytorch refuses that: use "
+            "nearest, or the mode for this rank (linear, bilinear, trilinear)"
+        )
+    if call.values.get("align_corners") is True and mode in ("nearest", "nearest_exact", "area"):
+        raise call.fail(
+            f"align_corners is for the linear modes; with mode {mode} pytorch refuses it: "
+            "drop align_corners"
+        )
     size, factor = _spread(call, "size"), _spread(call, "scale_factor")
     if (size is None) == (factor is None):
         raise call.fail(
@@ -371,7 +384,12 @@ UPSAMPLE = LayerKind(
             "how new positions are filled (no effect on shape)",
             ("interpolation",),
         ),
-        Param("align_corners", Flag(), False, "PyTorch's align_corners (no effect on shape)"),
+        Param(
+            "align_corners",
+            Flag(),
+            None,
+            "PyTorch's align_corners, for linear modes only (no effect on shape)",
+        ),
     ),
     positional=(),
     aliases=("Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d"),

@@ -14,6 +14,7 @@ from ._formula import Formula, axes_of
 from ._kind import REQUIRED, Call, Geometry, LayerKind, Param, Receptive, Weights, no_macs
 from ._settings import Framework
 from ._values import Flag, Shape, WholeNumber, join_axes
+from ._vocab import IGNORED_NORM
 
 # -- layer normalisation ------------------------------------------------------------------
 
@@ -104,6 +105,10 @@ LAYERNORM = LayerKind(
     ),
     positional=(),
     aliases=("LayerNormalization", "LayerNorm", "ln", "layer_norm"),
+    ignored=IGNORED_NORM,
+    torch_names=("LayerNorm",),
+    # PyTorch's LayerNorm(normalized_shape, eps, elementwise_affine, bias)
+    torch_positional=("normalized_shape", "eps", "affine", "bias"),
     rank=None,
     shape=layernorm_shape,
     weights=layernorm_weights,
@@ -205,6 +210,10 @@ GROUPNORM = LayerKind(
     ),
     positional=("groups",),
     aliases=("GroupNormalization", "GroupNorm", "gn", "group_norm"),
+    ignored=IGNORED_NORM,
+    torch_names=("GroupNorm",),
+    # PyTorch's GroupNorm(num_groups, num_channels, eps, affine)
+    torch_positional=("groups", "num_channels", "eps", "affine"),
     rank=None,
     shape=groupnorm_shape,
     weights=groupnorm_weights,

@@ -24,12 +24,14 @@ from ._vocab import (
     IGNORED_CONV,
     IN_CHANNELS_PARAM,
     KERNEL,
+    PADDING_MODE,
     STRIDE,
 )
 from ._window import (
     check_groups,
     check_in_channels,
     check_keras_stride_with_dilation,
+    check_padding_mode,
     effective,
 )
 
@@ -39,6 +41,7 @@ from ._window import (
 def _transpose_checks(call: Call) -> None:
     """What each framework refuses before it computes a transposed conv's shape."""
     check_in_channels(call)
+    check_padding_mode(call, transposed=True)
     rank = len(call.spatial)
     filters, groups = call.number("filters"), call.number("groups")
     stride, dilation = call.axes("stride"), call.axes("dilation")
@@ -71,6 +74,11 @@ def _transpose_checks(call: Call) -> None:
     if padding == "same":
         raise call.fail(
             "pytorch ConvTranspose takes padding as a number of zeros, not same" + _same_hint(call)
+        )
+    if padding == "valid" and "padding" in call.given:
+        raise call.fail(
+            "pytorch ConvTranspose takes padding as a number, not valid (a TypeError there): "
+            "write padding 0"
         )
     # ATen: "output padding must be smaller than either stride or dilation", axis by axis.
     for axis, (extra, step, gap) in enumerate(
@@ -245,16 +253,21 @@ def _transpose_kind(rank: int) -> LayerKind:
             ACTIVATION_PARAM,
             IN_CHANNELS_PARAM,
             DATA_FORMAT,
+            PADDING_MODE,
         ),
-        # Keras' Conv2DTranspose(filters, kernel_size, strides, padding, output_padding,
-        # data_format, dilation_rate, activation, use_bias)
+        # Keras' Conv1DTranspose and Conv2DTranspose(filters, kernel_size, strides, padding,
+        # output_padding, data_format, ...); Conv3DTranspose puts data_format before
+        # output_padding.
         positional=(
             "filters",
             "kernel",
             "stride",
             "padding",
-            "output_padding",
-            "data_format",
+            *(
+                ("data_format", "output_padding")
+                if rank == 3
+                else ("output_padding", "data_format")
+            ),
             "dilation",
             "activation",
             "bias",

@@ -28,16 +28,19 @@ from ._vocab import (
     DILATION,
     FILTERS,
     GROUPS,
+    IGNORED_AVGPOOL,
     IGNORED_CONV,
-    IGNORED_POOL,
+    IGNORED_MAXPOOL,
     IN_CHANNELS_PARAM,
     KERNEL,
+    PADDING_MODE,
     STRIDE,
 )
 from ._window import (
     check_groups,
     check_in_channels,
     check_keras_stride_with_dilation,
+    check_padding_mode,
     check_pytorch_strided_same,
     slide_axes,
 )
@@ -66,6 +69,7 @@ def _conv_params(rank: int) -> tuple[Param, ...]:
         ACTIVATION_PARAM,
         IN_CHANNELS_PARAM,
         DATA_FORMAT,
+        PADDING_MODE,
     )
 
 
@@ -110,6 +114,7 @@ def conv_shape(call: Call) -> Geometry:
             "padding causal is keras only; in pytorch pad by hand: "
             f"padding {call.axes('dilation')[0] * (call.axes('kernel')[0] - 1)} and crop the end"
         )
+    check_padding_mode(call)
     return slide_axes(call, "kernel", same_fixes=keras or max(stride) == 1, channels=filters)
 
 
@@ -232,16 +237,14 @@ def pool_shape(call: Call) -> Geometry:
             "(at most half the pool size)"
         )
     if not keras and isinstance(padding, tuple):
-        for axis, (taps, gap, (before, _)) in enumerate(
-            zip(size, dilation, padding, strict=True)
-        ):
-            span = gap * (taps - 1) + 1
-            if 2 * before > span:
-                spanned = "" if gap == 1 else f" (spanning {span} with dilation {gap})"
+        for axis, (taps, (before, _)) in enumerate(zip(size, padding, strict=True)):
+            # PyTorch checks the padding against half the effective window, then (max pools,
+            # in their own kernels) against half the pool size itself: the second decides.
+            if 2 * before > taps:
                 raise call.fail(
-                    f"padding {before} is more than half the pool size {taps}{spanned} on "
+                    f"padding {before} is more than half the pool size {taps} on "
                     f"{call.axis_labels()[axis]}; pytorch refuses it (pad should be at most "
-                    f"half of effective kernel size): use padding {span // 2} or less"
+                    f"half of kernel size): use padding {taps // 2} or less"
                 )
     if not keras and call.kind.name == "avgpool3d":
         # PyTorch's avg_pool3d alone checks the unpadded input against the window
@@ -274,7 +277,7 @@ def _pool_kind(rank: int, kind: str) -> LayerKind:
         weights=weightless(f"a pool takes the {'max' if kind == 'max' else 'mean'} of each window"),
         macs=no_macs,
         receptive=Receptive.WINDOW,
-        ignored=IGNORED_POOL,
+        ignored=IGNORED_MAXPOOL if kind == "max" else IGNORED_AVGPOOL,
         torch_names=(f"{torch_name}{rank}d",),
         torch_positional=TORCH_POOL_POSITIONAL[kind],
     )

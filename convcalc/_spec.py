@@ -442,6 +442,10 @@ def _place(kind: LayerKind, raw_params: object, where: str, spelling: str) -> di
             )
         )
     values = list(raw_params) if isinstance(raw_params, (list, tuple)) else [raw_params]
+    inplace: dict[str, object] = {}
+    if values and _is_flag(values[-1]) and _takes_inplace(kind, order, len(values)):
+        # PyTorch's activations and dropout end with inplace: ReLU(True), Dropout(0.2, True)
+        inplace["inplace"] = values.pop()
     if len(order) == 1 and len(values) > 1:
         # One positional parameter whose value may itself be a list: reshape: [64, 3],
         # zeropadding2d: [[0, 1], [0, 1]], adaptive_avgpool2d: [7, 7].
@@ -453,10 +457,25 @@ def _place(kind: LayerKind, raw_params: object, where: str, spelling: str) -> di
             f"{whose} at most {len(order)} ({', '.join(order)}); name the others, and write "
             "a per-axis value as one: 3x3 or (3, 3)"
         )
-    by_name: dict[str, object] = dict(zip(order, values, strict=False))
+    by_name: dict[str, object] = {**dict(zip(order, values, strict=False)), **inplace}
     if not torch_order and kind.torch_positional[:1] == ("in_channels",) and len(values) >= 3:
         by_name[TORCH_READING] = TorchReading(values[0], _both_readings(kind, values, spelling))
     return by_name
+
+
+def _is_flag(value: object) -> bool:
+    return isinstance(value, bool) or (
+        isinstance(value, str) and value.strip().lower() in ("true", "false")
+    )
+
+
+def _takes_inplace(kind: LayerKind, order: tuple[str, ...], count: int) -> bool:
+    """Whether a true/false in position ``count`` is PyTorch's trailing ``inplace``: the kind
+    takes inplace (activations, dropout), and no flag parameter stands in that position."""
+    if "inplace" not in kind.ignored and all(param.name != "inplace" for param in kind.params):
+        return False
+    param = find_param(kind, order[count - 1]) if count <= len(order) else None
+    return param is None or not isinstance(param.type, Flag)
 
 
 def _both_readings(kind: LayerKind, values: list[object], spelling: str) -> str:

@@ -25,6 +25,14 @@ ACTIVATIONS: tuple[str, ...] = (
     "softplus",
     "softsign",
     "exponential",
+    "hard_shrink",
+    "soft_shrink",
+    "tanh_shrink",
+    "log_sigmoid",
+    "sparse_plus",
+    "sparse_sigmoid",
+    "sparsemax",
+    "squareplus",
     "linear",
 )
 """Element-wise functions: none changes a shape or has parameters."""
@@ -82,15 +90,11 @@ IGNORED_WEIGHTS = (
     "activity_regularizer",
     "kernel_constraint",
     "bias_constraint",
-    "lora_rank",
-    "lora_alpha",
-    "quantization_config",
     *IGNORED_ANY,
 )
 """Keras' initialisers, regularisers and constraints of a kernel and bias."""
-IGNORED_CONV = (*IGNORED_WEIGHTS, "padding_mode")
-"""PyTorch's ``padding_mode`` (zeros, reflect, replicate, circular) pads with other values,
-never another amount."""
+IGNORED_CONV = IGNORED_WEIGHTS
+"""(Keras' ``lora_rank`` is not among them: it adds trainable weights and freezes the kernel.)"""
 IGNORED_DEPTHWISE = (
     *IGNORED_CONV,
     "depthwise_initializer",
@@ -113,12 +117,22 @@ IGNORED_NORM = (
     "beta_constraint",
     "gamma_constraint",
     "synchronized",
-    "rms_scaling",
     *IGNORED_ANY,
 )
-IGNORED_POOL = ("return_indices", "count_include_pad", "divisor_override", *IGNORED_ANY)
-IGNORED_DROPOUT = ("noise_shape", "seed", "inplace", "stddev", *IGNORED_ANY)
-IGNORED_ACTIVATION = ("approximate", *IGNORED_ANY)
+IGNORED_MAXPOOL = ("return_indices", *IGNORED_ANY)
+IGNORED_AVGPOOL = ("count_include_pad", "divisor_override", *IGNORED_ANY)
+IGNORED_DROPOUT = ("noise_shape", "seed", "inplace", *IGNORED_ANY)
+IGNORED_ACTIVATION = IGNORED_ANY
+
+PADDING_MODE = Param(
+    "padding_mode",
+    Choice(("zeros", "reflect", "replicate", "circular")),
+    "zeros",
+    "pytorch: what the padding holds; reflect needs padding < the input's size, circular at "
+    "most its size, transposed convs zeros only",
+)
+"""PyTorch's ``padding_mode``: never another amount of padding, but not every amount is
+allowed."""
 
 DATA_FORMAT = Param(
     "data_format",

@@ -277,3 +277,36 @@ def check_pytorch_strided_same(call: Call, stride: tuple[int, ...]) -> None:
             f"pytorch allows padding same only with stride 1, not {join_axes(stride)}; "
             "give padding as a number of zeros per side, or use --framework keras"
         )
+
+
+def check_padding_mode(call: Call, transposed: bool = False) -> None:
+    """PyTorch's padding_mode: keras has none; a transposed conv takes zeros only; reflect
+    needs each side's padding below the input's size, circular at most its size."""
+    mode = call.values.get("padding_mode", "zeros")
+    if mode == "zeros":
+        return
+    if call.framework is Framework.KERAS:
+        raise call.fail(
+            f"padding_mode {mode} is pytorch's; keras pads with zeros: drop it, or use "
+            "--framework pytorch"
+        )
+    if transposed:
+        raise call.fail(
+            f"padding_mode {mode}: pytorch's ConvTranspose supports zeros only; drop it"
+        )
+    kernel, dilation, padding = call.axes("kernel"), call.axes("dilation"), call.padding()
+    for axis, size in enumerate(call.spatial):
+        if isinstance(padding, tuple):
+            side = max(padding[axis])
+        elif padding == "same":  # pytorch: stride 1, dilation*(kernel-1) split, larger after
+            total = dilation[axis] * (kernel[axis] - 1)
+            side = total - total // 2
+        else:
+            side = 0
+        if (mode == "reflect" and side >= size) or (mode == "circular" and side > size):
+            limit = "less than" if mode == "reflect" else "at most"
+            raise call.fail(
+                f"padding {side} with padding_mode {mode} on {call.axis_labels()[axis]}: "
+                f"pytorch needs it {limit} the input's size {size} there; use less padding, "
+                "a larger input, or padding_mode zeros or replicate"
+            )

@@ -40,7 +40,7 @@ EXACT = [
         model({"conv2d": {"filter": 32, "kernel": 3}}),
         "layer 1 (conv2d): unknown parameter 'filter' (did you mean 'filters'?); "
         "conv2d takes: filters, kernel, stride, padding, dilation, groups, bias, activation, "
-        "in_channels, data_format",
+        "in_channels, data_format, padding_mode",
         id="misspelt-parameter",
     ),
     pytest.param(

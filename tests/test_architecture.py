@@ -109,7 +109,11 @@ def test_kind_is_complete(kind: LayerKind) -> None:
 def test_kind_parameters(kind: LayerKind) -> None:
     names = [param.name for param in kind.params]
     assert len(names) == len(set(names)), "parameter names repeat"
-    assert set(kind.positional) <= set(names), "a positional name is not a parameter"
+    # a positional name is a parameter, or an argument accepted and ignored (Keras'
+    # BatchNormalization(axis, momentum, epsilon, ...))
+    assert set(kind.positional) <= set(names) | set(kind.ignored), "a positional name is unknown"
+    assert set(kind.torch_positional) <= set(names) | set(kind.ignored)
+    assert set(kind.torch_names) <= set(kind.aliases)
     assert len(kind.positional) == len(set(kind.positional))
     required = [param.name for param in kind.params if param.default is REQUIRED]
     assert set(required) <= set(kind.positional), "a required parameter is not positional"

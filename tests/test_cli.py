@@ -457,7 +457,7 @@ def test_python_dash_m() -> None:
 
 CONV2D_PARAMS = (
     "filters, kernel, stride, padding, dilation, groups, bias, activation, in_channels, "
-    "data_format"
+    "data_format, padding_mode"
 )
 
 

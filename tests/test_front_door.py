@@ -304,7 +304,6 @@ def test_ignored_framework_arguments() -> None:
                     "kernel_initializer": "he_normal",
                     "kernel_regularizer": None,
                     "bias_constraint": None,
-                    "padding_mode": "reflect",
                     "dtype": "float32",
                 }
             },
@@ -358,12 +357,34 @@ def test_pytorch_maxpool_dilation() -> None:
 
 
 def test_pytorch_maxpool_dilation_padding_limit() -> None:
-    # pad may be at most half the effective kernel: 5 // 2 = 2 with dilation 2, so 2 is fine
-    spec = {"input": [1, 32, 32], "framework": "pytorch", "layers": [{"MaxPool2d": [3, 1, 2, 2]}]}
-    # floor((32 + 4 - 5) / 1) + 1 = 32
-    assert result(spec)["output_shape"] == [1, 32, 32]
-    spec["layers"] = [{"MaxPool2d": [3, 1, 3, 2]}]
-    assert "at most half" in error(spec)
+    # PyTorch checks pad <= effective kernel // 2, then, in max pooling, pad <= kernel // 2:
+    # with kernel 3 and dilation 2 (span 5) a padding of 1 is fine: floor((32+2-5)/1)+1 = 30
+    spec = {"input": [1, 32, 32], "framework": "pytorch", "layers": [{"MaxPool2d": [3, 1, 1, 2]}]}
+    assert result(spec)["output_shape"] == [1, 30, 30]
+    # and 2 is refused ("pad should be smaller than or equal to half of kernel size")
+    spec["layers"] = [{"MaxPool2d": [3, 1, 2, 2]}]
+    assert "at most half of kernel size" in error(spec)
+
+
+def test_padding_mode() -> None:
+    def layer(padding: int, mode: str) -> dict[str, Any]:
+        conv = {"in_channels": 3, "filters": 4, "kernel": 3, "padding": padding}
+        return {"input": [3, 6, 6], "framework": "pytorch",
+                "layers": [{"conv2d": {**conv, "padding_mode": mode}}]}
+
+    # reflect: padding below the input's 6; 6 + 2*5 - 2 = 14
+    assert result(layer(5, "reflect"))["output_shape"] == [4, 14, 14]
+    assert "less than the input's size 6" in error(layer(6, "reflect"))
+    assert result(layer(6, "circular"))["output_shape"] == [4, 16, 16]
+    assert "at most the input's size 6" in error(layer(7, "circular"))
+    assert result(layer(9, "replicate"))["output_shape"] == [4, 22, 22]
+    transposed = {"input": [3, 6, 6], "framework": "pytorch",
+                  "layers": [{"ConvTranspose2d": {"in_channels": 3, "filters": 4, "kernel": 3,
+                                                  "padding_mode": "reflect"}}]}
+    assert "zeros only" in error(transposed)
+    keras = {"input": [6, 6, 3], "layers": [{"conv2d": {"filters": 4, "kernel": 3,
+                                                        "padding_mode": "reflect"}}]}
+    assert "pytorch's" in error(keras)
 
 
 def test_keras_pools_have_no_dilation() -> None:
@@ -547,3 +568,72 @@ def test_every_merge_is_handled() -> None:
         report = result(spec)
         assert report["output_shape"] == MERGED[merge.value]
         assert report["layers"][-1]["type"] == merge.value
+
+
+# -- found by the cross-check against the frameworks (tests/crosscheck/crosscheck_front_door.py)
+
+
+def torch(layer: dict[str, Any], shape: list[int]) -> dict[str, Any]:
+    return {"input": shape, "framework": "pytorch", "layers": [layer]}
+
+
+def test_lora_rank_is_not_ignored() -> None:
+    # Keras' Dense(5, lora_rank=2) has 29 trainable and 35 frozen weights, not 40 trainable
+    assert "lora_rank" in error({"input": [7], "layers": [{"Dense": {"units": 5, "lora_rank": 2}}]})
+
+
+def test_keras_batchnorm_positional_call() -> None:
+    # BatchNormalization(-1, 0.99, 0.001, False, True) on 16 channels: gamma 16, moving 32
+    layer = {"BatchNormalization": [-1, 0.99, 0.001, False, True]}
+    report = result({"input": [4, 4, 16], "layers": [layer]})
+    assert report["totals"]["trainable_params"] == 16
+    assert report["totals"]["non_trainable_params"] == 32
+
+
+def test_keras_batchnorm_default_axis_on_channels_first_is_noted() -> None:
+    report = result({"input": [4, 5, 6], "layout": "chw", "layers": ["BatchNormalization"]})
+    assert any("axis" in note for note in report["notes"])
+
+
+@pytest.mark.parametrize(
+    ("layer", "params"),
+    [
+        ({"ReLU": [True]}, 0),  # torchvision's nn.ReLU(True)
+        ({"LeakyReLU": [0.1, True]}, 0),
+        ({"Hardtanh": [-1.0, 1.0, True]}, 0),
+        ({"Dropout": [0.2, True]}, 0),
+        ({"LayerNorm": [[16], 1e-6]}, 32),  # 16 weights + 16 biases
+        ({"GroupNorm": [2, 16, 1e-6]}, 32),
+        ({"GELU": {"approximate": "tanh"}}, 0),
+        ({"sparsemax": None}, 0),
+        ({"Tanhshrink": None}, 0),
+    ],
+)
+def test_more_framework_calls(layer: dict[str, Any], params: int) -> None:
+    report = result({"input": [4, 4, 16], "layers": [layer]})
+    assert report["output_shape"] == [4, 4, 16]
+    assert report["totals"]["params"] == params
+
+
+def test_keras_conv3d_transpose_order() -> None:
+    # Conv3DTranspose(2, 3, 1, "valid", "channels_last"): 4+2, 5+2, 6+2; 27*1*2 + 2 = 56
+    layer = {"Conv3DTranspose": [2, 3, 1, "valid", "channels_last"]}
+    report = result({"input": [4, 5, 6, 1], "layers": [layer]})
+    assert report["output_shape"] == [6, 7, 8, 2]
+    assert report["totals"]["params"] == 56
+
+
+def test_pytorch_transpose_refuses_string_padding() -> None:
+    layer = {"ConvTranspose2d": [6, 5, 4, 1, "valid"]}
+    assert "not valid" in error(torch(layer, [6, 8, 8]))
+
+
+def test_upsample_mode_needs_its_rank() -> None:
+    image = [3, 6, 6]
+    assert "1 spatial axis" in error(torch({"Upsample": [None, 2, "linear"]}, image))
+    assert result(torch({"Upsample": [None, 2, "bilinear"]}, image))["output_shape"] == [3, 12, 12]
+    nearest = {"scale_factor": 2, "mode": "nearest", "align_corners": True}
+    assert "align_corners" in error(torch({"Upsample": nearest}, image))
+    # align_corners None, PyTorch's default, written out: size 2 is the output size
+    bicubic = torch({"Upsample": [2, None, "bicubic", None]}, image)
+    assert result(bicubic)["output_shape"] == [3, 2, 2]

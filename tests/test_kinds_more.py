@@ -1036,8 +1036,8 @@ POSITIONAL = [
             "bias",
         ),
     ),
-    # Conv3DTranspose(filters, kernel_size, strides, padding, output_padding, data_format,
-    # dilation_rate, activation, use_bias)
+    # Conv3DTranspose(filters, kernel_size, strides, padding, data_format, output_padding,
+    # dilation_rate, activation, use_bias): its own order, unlike Conv1D/2DTranspose
     (
         "conv3d_transpose",
         (
@@ -1045,8 +1045,8 @@ POSITIONAL = [
             "kernel",
             "stride",
             "padding",
-            "output_padding",
             "data_format",
+            "output_padding",
             "dilation",
             "activation",
             "bias",
