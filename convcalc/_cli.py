@@ -36,15 +36,32 @@ from ._values import show
 USAGE_EXIT = 2
 
 
-def _fail(message: str, hint: str | None = None) -> NoReturn:
-    text = f"Error: {message}"
-    if sys.stderr is not None and sys.stderr.isatty():  # a person reads it: fit the terminal
-        import textwrap
+MAX_MESSAGE = 2_000
+"""The longest error shown: click's own messages quote a value whole."""
 
-        text = "\n".join(textwrap.wrap(text, _columns(), subsequent_indent="  "))
-    typer.echo(text, err=True)
-    if hint:
-        typer.echo(hint, err=True)
+
+def _fail(message: str, hint: str | None = None) -> NoReturn:
+    """``Error: message`` on stderr, exit 2: control characters escaped (names are data, never
+    terminal codes), a message cut to MAX_MESSAGE, wrapped to a terminal."""
+    from ._values import escape
+
+    message = escape(message)
+    if len(message) > MAX_MESSAGE:
+        cut = len(message) - MAX_MESSAGE
+        message = f"{message[: MAX_MESSAGE // 2]}... ({cut:,} characters cut) ..." + message[
+            -MAX_MESSAGE // 2 :
+        ]
+    text = f"Error: {message}"
+    try:
+        if sys.stderr.isatty():  # a person reads it: fit the terminal
+            import textwrap
+
+            text = "\n".join(textwrap.wrap(text, _columns(), subsequent_indent="  "))
+        typer.echo(text, err=True)
+        if hint:
+            typer.echo(hint, err=True)
+    except (OSError, ValueError, AttributeError):  # stderr closed or full: the exit code says it
+        pass
     raise SystemExit(USAGE_EXIT)
 
 
@@ -823,8 +840,13 @@ def main() -> None:
     except SystemExit as done:
         _flush()
         raise done from None
+    except OSError:  # standard error itself cannot be written: the exit code says it
+        raise SystemExit(USAGE_EXIT) from None
     _flush()
 
+
+SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
+"""The shells typer's completion knows."""
 
 MAX_COLUMNS = 1000
 """A terminal wider than this is taken as this wide: rich refuses absurd widths."""
@@ -850,13 +872,23 @@ def _safe_environment() -> None:
             del os.environ[name]  # not a size: as if unset
         elif int(text) > MAX_COLUMNS:
             os.environ[name] = str(MAX_COLUMNS)
-    if "_CONVCALC_COMPLETE" in os.environ:
-        cword = os.environ.get("COMP_CWORD", "0").strip()
-        if not cword.isdigit() or len(cword) > 6:
+    instruction = os.environ.get("_CONVCALC_COMPLETE")
+    if instruction is not None:
+        how, _, shell = instruction.partition("_")
+        if how not in ("complete", "source") or shell not in SHELLS:
             _fail(
-                f"COMP_CWORD {cword[:20]!r} is not a word number; shell completion sets it: "
-                "reinstall completion with convcalc --install-completion"
+                f"_CONVCALC_COMPLETE {instruction[:40]!r} is not a completion request (such as "
+                "complete_bash); shell completion sets it: reinstall it with convcalc "
+                "--install-completion"
             )
+        if how == "complete" and shell == "bash":
+            cword = os.environ.get("COMP_CWORD", "").strip()
+            if "COMP_WORDS" not in os.environ or not cword.isdigit() or len(cword) > 6:
+                _fail(
+                    f"COMP_WORDS and COMP_CWORD (now {cword[:20]!r}) must both be set, "
+                    "COMP_CWORD to a word number; bash completion sets them: reinstall it "
+                    "with convcalc --install-completion"
+                )
 
 
 def _columns() -> int:

@@ -9,6 +9,7 @@ import os
 import re
 
 from ._catalogue import CATALOGUE, find_kind
+from ._values import escape
 
 
 def layer_types(incomplete: str) -> list[str]:
@@ -68,6 +69,8 @@ def model_source(incomplete: str) -> list[str]:
         entries = []
     for entry in entries:
         if not entry.name.startswith(start) or (entry.name.startswith(".") and not start):
+            continue
+        if escape(entry.name) != entry.name:  # control characters: never offered to a shell
             continue
         if entry.is_dir():
             candidates.append(f"{directory}{entry.name}/")

@@ -29,7 +29,7 @@ from ._spec import (
     read_values,
     too_deep,
 )
-from ._values import LARGEST, Invalid, WholeNumber, axes_word, show_shape
+from ._values import LARGEST, Invalid, WholeNumber, axes_word, show, show_shape
 
 _DATA_KINDS = {
     0: "a flat vector",
@@ -63,6 +63,7 @@ def run(model: ModelSpec) -> Report:
     """Apply every layer of a checked model, in execution order."""
     settings = model.settings
     state = _Run(settings, model.input)
+    _check_size("the input", model.input, settings)
     start = _initial_field(model.input)
     hint = None if model.layout_given else layout_hint(model.input, settings)
     try:
@@ -85,6 +86,18 @@ def run(model: ModelSpec) -> Report:
         dict(model.scopes),
         tuple(notes),
     )
+
+
+def _check_size(what: str, shape: Shape, settings: Settings) -> None:
+    """Refuse a computed shape past the sizes any network has (2**62 elements, batch
+    included): its figures would no longer be numbers worth printing."""
+    if math.prod(shape) * (settings.batch or 1) > LARGEST:
+        sizes = [show(size) for size in shape[:4]]
+        raise ShapeError(
+            f"{what} [{', '.join(sizes)}{', ...' if len(shape) > 4 else ''}] "
+            f"{'times the batch ' if settings.batch else ''}passes 2**62 elements; no network "
+            "comes near that: check the sizes that lead to it"
+        )
 
 
 def layout_hint(shape: Shape, settings: Settings) -> str | None:
@@ -141,6 +154,8 @@ def merge(
     how = node.merge.value
     name = f"{node.name}.{how}"
     output = _merged_shape(node.merge, shapes, settings.layout)
+    if output is not None:
+        _check_size(f"layer {node.row} ({name}): its output", output, settings)
     if output is None:
         described = "; ".join(
             f"{label} -> {show_shape(shape)} from {source}"
@@ -283,8 +298,14 @@ def apply(
         _, geometry, weights, macs = found
     else:
         geometry = kind.shape(call)
+        _check_size(f"{call.where}: its output", geometry.output, settings)
         weights = kind.weights(call, geometry)
         macs = kind.macs(call, geometry)
+        if max(weights.trainable, weights.non_trainable, weights.buffers, macs) > LARGEST:
+            raise call.fail(
+                f"its parameters or MACs pass 2**62 (from the input {show_shape(shape)}); no "
+                "network comes near that: check the sizes before it"
+            )
         if memo is not None:
             memo[key] = (layer.values, geometry, weights, macs)
     trainable, frozen = weights.trainable, weights.non_trainable

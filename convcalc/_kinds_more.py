@@ -337,9 +337,11 @@ def upsample_shape(call: Call) -> Geometry:
             f"{join_axes(call.input)} has {len(call.spatial)}; pytorch refuses that: use "
             "nearest, or the mode for this rank (linear, bilinear, trilinear)"
         )
-    if call.values.get("align_corners") is True and mode in ("nearest", "nearest_exact", "area"):
+    corners = call.values.get("align_corners")
+    if corners is not None and mode in ("nearest", "nearest_exact", "area"):
         raise call.fail(
-            f"align_corners is for the linear modes; with mode {mode} pytorch refuses it: "
+            f"align_corners is for the linear modes; with mode {mode} pytorch refuses it, even "
+            "false: "
             "drop align_corners"
         )
     size, factor = _spread(call, "size"), _spread(call, "scale_factor")

@@ -99,6 +99,8 @@ class ModelSpec(NamedTuple):
 
 MAX_NAME = 200
 """Characters in a layer's name: more is a mistake (a pasted file), not a name."""
+MAX_PATH = 1_000
+"""Characters in a layer's dotted path (its blocks' names and its own)."""
 
 too_deep = "the model nests blocks or constructs too deeply to follow; flatten it"
 
@@ -257,10 +259,11 @@ class Scope:
             ):
                 raise SpecError(f"{where}: name {show(name)} is not valid: a name is a word")
             label = str(name)
-            if len(label) > MAX_NAME:
+            if len(label) > MAX_NAME or len(self.prefix) + len(label) > MAX_PATH:
                 raise SpecError(
-                    f"{where}: the name {show(label)} is longer than {MAX_NAME} characters; "
-                    "give a shorter one"
+                    f"{where}: the name {show(label)} is too long: a name takes at most "
+                    f"{MAX_NAME} characters, and its dotted path ({self.prefix or 'none'} "
+                    f"before it) {MAX_PATH}; give a shorter one"
                 )
             if "." in label:
                 raise SpecError(
@@ -417,6 +420,12 @@ def place_positional(
 def _place(kind: LayerKind, raw_params: object, where: str, spelling: str) -> dict[str, object]:
     if isinstance(raw_params, Mapping):
         named = dict(raw_params)
+        for key in named:
+            if isinstance(key, str) and key.startswith("\0"):
+                raise SpecError(
+                    f"{where} ({kind.name}): unknown parameter {show(key)}; "
+                    f"{kind.name} takes: {', '.join(p.name for p in kind.params)}"
+                )
         if POSITIONAL not in named:
             return named
         placed = _place(kind, named.pop(POSITIONAL), where, spelling)
@@ -432,7 +441,8 @@ def _place(kind: LayerKind, raw_params: object, where: str, spelling: str) -> di
         return {}
     torch_order = spelling.strip() in kind.torch_names and bool(kind.torch_positional)
     order = kind.torch_positional if torch_order else kind.positional
-    if not order:
+    lone = raw_params[0] if isinstance(raw_params, (list, tuple)) and raw_params else raw_params
+    if not order and not (_is_flag(lone) and _takes_inplace(kind, order, 1)):
         raise SpecError(
             f"{where} ({kind.name}): {kind.name} takes no value here, got {show(raw_params)}; "
             + (

@@ -241,3 +241,80 @@ def test_random_chain_items(items: list[str]) -> None:
         answered({"input": [16, 16, 3], "layers": parse_chain(items)})
     except ConvCalcError:
         pass
+
+
+# -- found by a second hostile pass ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        # sizes computed past 2**62: upsampling, the input itself, the batch
+        {"input": [28, 28, 1], "layers": [{"upsampling2d": 10**18}, "flatten", {"dense": 1000}]},
+        {"input": [4611686018427387903, 4611686018427387903, 1], "layers": ["flatten"]},
+        {"input": [28, 28, 1], "batch": 4611686018427387903, "layers": ["relu"]},
+        {"input": [1, 1, 1], "explain": True,
+         "layers": [{"repeat": 300, "layers": [{"upsampling2d": 2**62}]}]},
+    ],
+)
+def test_computed_sizes_past_2_62_are_refused(spec: dict[str, Any]) -> None:
+    with pytest.raises(ConvCalcError, match="2\\*\\*62"):
+        analyze(spec)
+
+
+def test_a_long_dotted_path_is_refused() -> None:
+    name = "N" * 200
+    blocks = {f"b{i}": {"layers": [{f"b{i + 1}": {"name": name}}]} for i in range(9)}
+    blocks["b9"] = {"layers": ["relu"]}
+    with pytest.raises(ConvCalcError, match="dotted path"):
+        analyze({"input": [8], "blocks": blocks, "layers": [{"b0": {"name": name}}]})
+
+
+def test_internal_keys_are_unknown_parameters() -> None:
+    for key in ("\0torch-reading", "\0family"):
+        with pytest.raises(ConvCalcError, match="unknown parameter"):
+            analyze({"input": [8, 8, 3], "layers": [{"type": "conv2d", "filters": 8,
+                                                     "kernel": 3, key: "x"}]})
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("layers", "\x1b]0;pwn\x07"),
+        ("chain", "16", "16", "8", "conv:4,30,name=\x1bc"),
+        ("conv", "-1\x1bc", "28", "1", "--filters", "4", "--kernel", "3"),
+    ],
+)
+def test_control_characters_never_reach_stderr(args: tuple[str, ...]) -> None:
+    code, _, err = cli(*args)
+    assert code == 2 and "\x1b" not in err and "\x07" not in err
+
+
+def test_click_messages_are_cut() -> None:
+    err = refused("conv", "28", "28", "1", "--filters", "4", "--kernel", "3", "--groups",
+                  "9" * 100_000)
+    assert len(err) < 2_500 and "characters cut" in err
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"_CONVCALC_COMPLETE": "complete_bash", "COMP_WORDS": "convcalc "},
+        {"_CONVCALC_COMPLETE": "bogus"},
+        {"_CONVCALC_COMPLETE": "complete_"},
+    ],
+)
+def test_completion_variables_checked(env: dict[str, str]) -> None:
+    import os
+
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("COMP_", "_CONVCALC"))}
+    done = subprocess.run([sys.executable, "-m", "convcalc"], capture_output=True, timeout=10,
+                          env={**base, **env})
+    assert done.returncode == 2 and done.stderr.startswith(b"Error: ")
+
+
+def test_stderr_that_cannot_be_written() -> None:
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run([sys.executable, "-m", "convcalc", "chain", "x"],
+                              stdout=subprocess.PIPE, stderr=full, timeout=10)
+    assert done.returncode == 2
