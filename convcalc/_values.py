@@ -258,6 +258,16 @@ class PerAxis(NamedTuple):
             raise Invalid(f"must be {self.describe}")
         if self.free:
             return values
+        bracketed = isinstance(raw, (list, tuple)) or (
+            isinstance(raw, str) and raw.strip()[:1] in ("(", "[")
+        )
+        if len(values) == 1 and bracketed and rank > 1:
+            # Keras refuses (3,) for a 2-D kernel, stride or pool size, and PyTorch for a
+            # kernel: one value in brackets is not one value for every axis
+            raise Invalid(
+                f"has 1 value in brackets but the layer has {rank} spatial axes: give "
+                f"{values[0]} (for every axis) or {rank} values"
+            )
         if len(values) == 1:
             return values * rank
         if len(values) != rank:

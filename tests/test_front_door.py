@@ -637,3 +637,13 @@ def test_upsample_mode_needs_its_rank() -> None:
     # align_corners None, PyTorch's default, written out: size 2 is the output size
     bicubic = torch({"Upsample": [2, None, "bicubic", None]}, image)
     assert result(bicubic)["output_shape"] == [3, 2, 2]
+
+
+@pytest.mark.parametrize("value", ["(3,)", "[3]", [3]])
+def test_one_value_in_brackets_is_not_every_axis(value: object) -> None:
+    # Keras: "The `kernel_size` argument must be a tuple of 2 integers"
+    spec = {"input": [8, 8, 1], "layers": [{"conv2d": {"filters": 2, "kernel": value}}]}
+    assert "1 value in brackets" in error(spec)
+    # on one axis it is the value itself: Conv1D(2, (3,)) on 8x1: 6
+    spec = {"input": [8, 1], "layers": [{"conv1d": {"filters": 2, "kernel": value}}]}
+    assert result(spec)["output_shape"] == [6, 2]
