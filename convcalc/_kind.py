@@ -28,6 +28,11 @@ class ValueType(Protocol):
     def parse(self, raw: object, rank: int) -> object: ...
 
 
+SPELLED = "\0spelled"
+"""The key under which a layer written with PyTorch's exact class name keeps that name among
+its values (``BatchNorm2d`` takes only C H W): no parameter is called so."""
+
+
 class Required:
     """Marks a parameter that has no default."""
 

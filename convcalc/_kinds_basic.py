@@ -7,6 +7,7 @@ import math
 from ._formula import Formula, axes_of, weightless
 from ._kind import (
     REQUIRED,
+    SPELLED,
     Call,
     Geometry,
     LayerKind,
@@ -174,7 +175,20 @@ ACTIVATION_KIND = LayerKind(
 # -- batch normalisation ------------------------------------------------------------------
 
 
+_BATCHNORM_RANKS = {"BatchNorm1d": (1, 2), "BatchNorm2d": (3,), "BatchNorm3d": (4,)}
+"""The axes (without the batch) each of PyTorch's classes takes: (C) or (C, L); C H W; C D H W."""
+
+
 def batchnorm_shape(call: Call) -> Geometry:
+    spelled = call.values.get(SPELLED)
+    ranks = _BATCHNORM_RANKS.get(spelled) if isinstance(spelled, str) else None
+    if ranks is not None and len(call.input) not in ranks:
+        axes = " or ".join(str(rank + 1) for rank in ranks)
+        raise call.fail(
+            f"pytorch's {spelled} takes a {axes}-D input with the batch, but its input "
+            f"{show_shape(call.input)} is {len(call.input) + 1}-D: use the BatchNorm for that "
+            "rank (BatchNorm1d, 2d, 3d), or batchnorm"
+        )
     expected = call.values.get("num_features")
     if expected is not None and expected != call.channels:
         raise call.fail(

@@ -14,7 +14,7 @@ from typing import NamedTuple, TypeVar
 
 from ._catalogue import family, find_kind, find_param, is_ignored
 from ._errors import SpecError, did_you_mean
-from ._kind import REQUIRED, LayerKind, SameAs, Shape
+from ._kind import REQUIRED, SPELLED, LayerKind, SameAs, Shape
 from ._settings import (
     DEFAULT_LAYOUT,
     DType,
@@ -328,6 +328,9 @@ def build_layer(
             raise SpecError(f"{problem}. {reading.message}") from None
         if isinstance(reading, TorchReading):
             values[TORCH_READING] = reading
+        spelled = params.get(SPELLED)
+        if isinstance(spelled, str) and spelled in kind.torch_names:
+            values[SPELLED] = spelled
         checked = (values, frozenset(given), trainable)
         if key is not None:
             if len(_CHECKED) >= 4096:
@@ -414,6 +417,8 @@ def place_positional(
     placed = _place(kind, raw_params, where, spelling)
     if rank_free is not None:
         placed[FAMILY] = rank_free
+    if spelling.strip() in kind.torch_names:
+        placed[SPELLED] = spelling.strip()
     return placed
 
 
@@ -521,7 +526,7 @@ def read_values(
     """Every parameter of ``kind``, checked and normalised, with defaults filled in."""
     raw: dict[str, tuple[str, object]] = {}
     for key, value in params.items():
-        if key in LAYER_KEYS or key in ("type", TORCH_READING, FAMILY):
+        if key in LAYER_KEYS or key in ("type", TORCH_READING, FAMILY, SPELLED):
             continue
         param = find_param(kind, str(key))
         if param is None and is_ignored(kind, str(key)):

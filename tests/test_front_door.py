@@ -647,3 +647,24 @@ def test_one_value_in_brackets_is_not_every_axis(value: object) -> None:
     # on one axis it is the value itself: Conv1D(2, (3,)) on 8x1: 6
     spec = {"input": [8, 1], "layers": [{"conv1d": {"filters": 2, "kernel": value}}]}
     assert result(spec)["output_shape"] == [6, 2]
+
+
+@pytest.mark.parametrize(
+    ("shape", "layer", "refused"),
+    [
+        ([3, 6, 6], "BatchNorm3d", True),  # "expected 5D input (got 4D input)"
+        ([3, 6, 6, 6], "BatchNorm2d", True),
+        ([3, 6, 6], "BatchNorm2d", False),
+        ([3, 6], "BatchNorm1d", False),
+        ([3], "BatchNorm1d", False),
+        ([3, 6, 6], "batchnorm", False),  # convcalc's own name takes any rank
+    ],
+)
+def test_pytorch_batchnorm_class_takes_its_rank(
+    shape: list[int], layer: str, refused: bool
+) -> None:
+    spec = torch({layer: [3]} if layer != "batchnorm" else layer, shape)  # type: ignore[arg-type]
+    if refused:
+        assert "takes a" in error(spec)
+    else:
+        assert result(spec)["output_shape"] == shape
