@@ -11,7 +11,7 @@ building the layers in both.
 from __future__ import annotations
 
 from ._formula import Formula, inputs_of, kernel_of
-from ._kind import Call, Geometry, LayerKind, Param, Receptive, Weights
+from ._kind import SPELLED, Call, Geometry, LayerKind, Param, Receptive, Weights
 from ._kinds_depthwise import shown_axes
 from ._settings import Framework
 from ._values import PaddingValue, PerAxis, WholeNumber, axes_word
@@ -75,7 +75,7 @@ def _transpose_checks(call: Call) -> None:
         raise call.fail(
             "pytorch ConvTranspose takes padding as a number of zeros, not same" + _same_hint(call)
         )
-    if padding == "valid" and "padding" in call.given:
+    if padding == "valid" and "padding" in call.given and call.values.get(SPELLED):
         raise call.fail(
             "pytorch ConvTranspose takes padding as a number, not valid (a TypeError there): "
             "write padding 0"
