@@ -27,6 +27,7 @@ from ._catalogue import find_kind
 from ._completion import use_our_bash_script
 from ._errors import ConvCalcError, SpecError
 from ._settings import DType, Framework, Layout, OutputFormat
+from ._terminal import output_width, parse_columns
 from ._typer_compat import click_errors as _click_errors
 from ._typer_compat import command_builders, narrow_help
 from ._values import show
@@ -659,7 +660,6 @@ def layers(
 ) -> None:
     """The layer catalogue: types, aliases, positional order, parameters and defaults."""
     from ._render._catalogue import describe_kind, list_kinds
-    from ._render._table import output_width
 
     width = output_width(sys.stdout)
     if type is None:
@@ -848,9 +848,6 @@ def main() -> None:
 SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
 """The shells typer's completion knows."""
 
-MAX_COLUMNS = 1000
-"""A terminal wider than this is taken as this wide: rich refuses absurd widths."""
-
 
 def _safe_environment() -> None:
     """Streams that cannot fail on a character, and COLUMNS, LINES and the completion
@@ -863,15 +860,13 @@ def _safe_environment() -> None:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")  # PYTHONIOENCODING=ascii: never a crash
-    for name in ("COLUMNS", "LINES"):
-        raw = os.environ.get(name)
-        if raw is None:
-            continue
-        text = raw.strip()
-        if not text.isdigit() or len(text) > 6 or int(text) < 1:
-            del os.environ[name]  # not a size: as if unset
-        elif int(text) > MAX_COLUMNS:
-            os.environ[name] = str(MAX_COLUMNS)
+    for name in ("COLUMNS", "LINES"):  # click and typer read them too: give them a number
+        if name in os.environ:
+            size = parse_columns(os.environ[name])
+            if size is None:
+                del os.environ[name]  # not a size: as if unset
+            else:
+                os.environ[name] = str(size)
     instruction = os.environ.get("_CONVCALC_COMPLETE")
     if instruction is not None:
         how, _, shell = instruction.partition("_")
@@ -892,14 +887,8 @@ def _safe_environment() -> None:
 
 
 def _columns() -> int:
-    """The terminal's width: COLUMNS (already checked), else the terminal's, else 80."""
-    raw = os.environ.get("COLUMNS")
-    if raw:
-        return max(int(raw), 20)
-    try:
-        return max(min(os.get_terminal_size(sys.stdout.fileno()).columns, MAX_COLUMNS), 20)
-    except (OSError, ValueError, AttributeError):
-        return 80
+    """The width help and messages wrap to: COLUMNS, else the terminal's, else 80."""
+    return output_width(sys.stdout) or 80
 
 
 def _flush() -> None:

@@ -29,16 +29,11 @@ from convcalc import analyze
 from convcalc._cli import app
 from convcalc._input._zoo import load_zoo, zoo_names
 from convcalc._render import render
-from convcalc._render._table import (
-    MAX_WIDTH,
-    MIN_WIDTH,
-    parse_columns,
-    print_table,
-    table_lines,
-)
+from convcalc._render._table import print_table, table_lines
 from convcalc._render._units import text_width
 from convcalc._report import LayerRow, Report
 from convcalc._settings import OutputFormat
+from convcalc._terminal import MAX_WIDTH, MIN_WIDTH, parse_columns
 
 RUNNER = CliRunner()
 WIDTHS = [80, 60, 40]

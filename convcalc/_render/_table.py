@@ -20,12 +20,9 @@ from collections.abc import Iterable, Iterator
 from typing import NamedTuple, TextIO
 
 from .._report import LayerRow, Report
+from .._terminal import MAX_WIDTH, MIN_WIDTH, is_terminal, output_width
 from . import _units
 
-MIN_WIDTH = 20
-"""The narrowest width laid out for; a smaller ``COLUMNS`` counts as this."""
-MAX_WIDTH = 10_000
-"""The widest width laid out for; a larger ``COLUMNS`` (``10**30``) counts as this."""
 GAP = "  "
 """Between two columns."""
 LABEL_CAP = 72
@@ -42,47 +39,11 @@ _BOLD, _DIM, _UNDERLINE, _RESET = "\x1b[1m", "\x1b[2m", "\x1b[4m", "\x1b[0m"
 # --- choosing the width and the colour --------------------------------------------------------
 
 
-def parse_columns(text: str | None) -> int | None:
-    """A width from ``COLUMNS``, or None when it gives none: unset, empty, not a whole number,
-    or zero. Very small and very large values are clamped (``10**30`` never overflows)."""
-    text = (text or "").strip()
-    if not (text.isascii() and text.isdigit()):
-        return None
-    if len(text) > len(str(MAX_WIDTH)):
-        return MAX_WIDTH
-    number = int(text)
-    if number <= 0:
-        return None
-    return min(max(number, MIN_WIDTH), MAX_WIDTH)
-
-
-def _is_terminal(file: TextIO) -> bool:
-    try:
-        return file.isatty()
-    except (AttributeError, OSError, ValueError):
-        return False
-
-
-def output_width(file: TextIO) -> int | None:
-    """The width to fit when writing to ``file``: ``COLUMNS`` when set (piped too), else the
-    terminal's when ``file`` is one, else None (no limit: piped output is never squeezed)."""
-    given = parse_columns(os.environ.get("COLUMNS"))
-    if given is not None:
-        return given
-    if not _is_terminal(file):
-        return None
-    try:
-        columns = os.get_terminal_size(file.fileno()).columns
-    except (AttributeError, OSError, ValueError):
-        return None
-    return parse_columns(str(columns))
-
-
 def wants_color(file: TextIO) -> bool:
     """Colour only on a terminal, and not when ``NO_COLOR`` is set or the terminal is dumb."""
     if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
         return False
-    return _is_terminal(file)
+    return is_terminal(file)
 
 
 # --- measuring ---------------------------------------------------------------------------------
