@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from .._catalogue import FAMILIES
 from .._errors import SpecError
 from .._spec import POSITIONAL
 from .._values import normalize_name, show
@@ -85,7 +86,7 @@ def parse_layer(item: str, number: int) -> dict[str, object]:
             positional.append(_unquote(arg))
     if positional:
         layer[POSITIONAL] = positional
-    if "kind" in layer and normalize_name(type_name) in _POOLS:
+    if "kind" in layer and FAMILIES.get(normalize_name(type_name)) in ("maxpool{}d", "avgpool{}d"):
         # pool:2,kind=avg, as `convcalc pool --kind avg` says it
         chosen = str(layer.pop("kind")).strip().lower()
         if chosen not in ("max", "avg", "average"):
@@ -93,8 +94,6 @@ def parse_layer(item: str, number: int) -> dict[str, object]:
         layer["type"] = "avgpool" if chosen.startswith("av") else "maxpool"
     return layer
 
-
-_POOLS = ("pool", "maxpool", "avgpool", "averagepool")
 
 
 def parse_chain(items: list[str]) -> list[dict[str, object]]:
