@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ._engine import analyze
     from ._errors import ConvCalcError
+    from ._model import analyze
 
 __all__ = ["ConvCalcError", "analyze"]
 __version__ = "1.0.0"
@@ -24,7 +24,7 @@ __version__ = "1.0.0"
 
 def __getattr__(name: str) -> object:
     if name == "analyze":
-        from ._engine import analyze
+        from ._model import analyze
 
         return analyze
     if name == "ConvCalcError":

@@ -49,9 +49,10 @@ def _fail(message: str, hint: str | None = None) -> NoReturn:
     message = escape(message)
     if len(message) > MAX_MESSAGE:
         cut = len(message) - MAX_MESSAGE
-        message = f"{message[: MAX_MESSAGE // 2]}... ({cut:,} characters cut) ..." + message[
-            -MAX_MESSAGE // 2 :
-        ]
+        message = (
+            f"{message[: MAX_MESSAGE // 2]}... ({cut:,} characters cut) ..."
+            + message[-MAX_MESSAGE // 2 :]
+        )
     text = f"Error: {message}"
     try:
         if sys.stderr.isatty():  # a person reads it: fit the terminal
@@ -330,8 +331,7 @@ def _shape(items: Sequence[str], what: str = "SHAPE") -> list[int]:
 
 
 def _report_and_print(spec: dict[str, object], common: Common) -> None:
-    from ._engine import run
-    from ._spec import read_model
+    from ._model import read_model, run
 
     spec.update(common.overrides())
     model = read_model(spec)
@@ -604,7 +604,7 @@ def model(
 def _input_override(spec: dict[str, object], text: str, common: Common, source: str) -> list[int]:
     """``--input`` read in the model's layout: the spatial size alone keeps the model's
     channels; a whole shape whose channels sit at the other end is refused, not misread."""
-    from ._spec import read_settings
+    from ._model import read_settings
     from ._values import parse_shape
 
     given = list(parse_shape(text, "--input"))
@@ -688,7 +688,10 @@ commands.add_typer(zoo_app, name="zoo")
 ZooFormat = Annotated[
     OutputFormat | None,
     typer.Option(
-        "--format", "-f", help="table, json, markdown or csv", case_sensitive=False,
+        "--format",
+        "-f",
+        help="table, json, markdown or csv",
+        case_sensitive=False,
         show_default="table",
     ),
 ]
@@ -708,8 +711,8 @@ def zoo_list(format: ZooFormat = None) -> None:
 
 
 def _list_zoo(output_format: OutputFormat) -> None:
-    from ._engine import analyze
     from ._input._zoo import load_zoo, zoo_names
+    from ._model import analyze
 
     entries = []
     for name in zoo_names():

@@ -1,34 +1,24 @@
-"""Carrying a shape through a model: each layer's output, weights, MACs and receptive field.
+"""One layer, or one merge, on the tensors that reach it: its output, weights, MACs and
+receptive field; and the totals of a run.
 
-Pure arithmetic on the standard library only. ``analyze`` is the public entry point; it reads
-the model mapping (``_spec``), applies each layer's rules from the catalogue in order, and
-returns a :class:`Report`.
+Pure arithmetic on the standard library only. The model language (``_model``) walks a model
+and calls :func:`apply` for each layer and :func:`merge_row` for each merge, in order; this
+module knows nothing of blocks or names.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 from . import _window as sliding
 from ._catalogue import family_member, find_kind
-from ._errors import ConvCalcError, ShapeError, SpecError
+from ._errors import ShapeError
 from ._kind import Call, Geometry, Receptive, Shape, Weights
+from ._layer import INPUT_SHAPE, TORCH_READING, LayerSpec, TorchReading, read_values
 from ._report import Field, LayerRow, Report, Totals
 from ._settings import Framework, Layout, Merge, Settings, assert_never
-from ._spec import (
-    INPUT_SHAPE,
-    TORCH_READING,
-    LayerSpec,
-    MergeSpec,
-    ModelSpec,
-    Node,
-    TorchReading,
-    read_model,
-    read_values,
-    too_deep,
-)
 from ._values import LARGEST, Invalid, WholeNumber, axes_word, show, show_shape
 
 _DATA_KINDS = {
@@ -39,12 +29,7 @@ _DATA_KINDS = {
 }
 
 
-def analyze(spec: Mapping[str, object]) -> Report:
-    """Analyse a model given as the mapping of CONTRACT section 3; raises ConvCalcError."""
-    return run(read_model(spec))
-
-
-class _Run:
+class RunState:
     """What one analysis carries from layer to layer besides the shape."""
 
     def __init__(self, settings: Settings, model_input: Shape = ()) -> None:
@@ -59,36 +44,30 @@ class _Run:
         """(id of a family layer's raw parameters, rank) -> the layer read at that rank."""
 
 
-def run(model: ModelSpec) -> Report:
-    """Apply every layer of a checked model, in execution order."""
-    settings = model.settings
-    state = _Run(settings, model.input)
-    _check_size("the input", model.input, settings)
-    start = _initial_field(model.input)
-    hint = None if model.layout_given else layout_hint(model.input, settings)
-    try:
-        shape, _, _ = _run_nodes(model.layers, model.input, start, "the model's input", state)
-    except RecursionError:
-        raise SpecError(too_deep) from None
-    except ConvCalcError as problem:
-        if hint is None:
-            raise
-        raise type(problem)(f"{problem} ({hint})") from None
+def report_of(
+    state: RunState,
+    name: str | None,
+    model_input: Shape,
+    output: Shape,
+    scopes: Mapping[str, str],
+    hint: str | None,
+) -> Report:
+    """The report of a finished run: its rows, totals and notes (the layout hint first)."""
     notes = ([hint + "."] if hint else []) + list(state.remarks.values())
     rows = state.rows
     return Report(
-        model.name,
-        settings,
-        model.input,
-        shape,
+        name,
+        state.settings,
+        model_input,
+        output,
         tuple(rows),
-        _totals(rows, settings),
-        dict(model.scopes),
+        _totals(rows, state.settings),
+        dict(scopes),
         tuple(notes),
     )
 
 
-def _check_size(what: str, shape: Shape, settings: Settings) -> None:
+def check_size(what: str, shape: Shape, settings: Settings) -> None:
     """Refuse a computed shape past the sizes any network has (2**62 elements, batch
     included): its figures would no longer be numbers worth printing."""
     if math.prod(shape) * (settings.batch or 1) > LARGEST:
@@ -122,74 +101,65 @@ def layout_hint(shape: Shape, settings: Settings) -> str | None:
     return None
 
 
-def _run_nodes(
-    nodes: Sequence[Node],
-    shape: Shape,
-    field: Field | None,
-    producer: str,
-    state: _Run,
-) -> tuple[Shape, Field | None, str]:
-    """Run a sequence of nodes; (output shape, receptive field, what produced the output)."""
-    for node in nodes:
-        if isinstance(node, LayerSpec):
-            row = apply(node, node.row, shape, field, state.settings, node.depth, state)
-        else:
-            outcomes = [
-                _run_nodes(path, shape, field, producer, state) for path in node.paths
-            ]
-            row = merge(node, outcomes, state.settings, producer)
-        state.rows.append(row)
-        shape, field, producer = row.output_shape, row.receptive_field, row.name
-    return shape, field, producer
-
-
-def merge(
-    node: MergeSpec,
+def merge_row(
+    how: Merge,
+    name: str,
+    number: int,
+    depth: int,
+    subject: str,
+    labels: tuple[str, ...],
     outcomes: list[tuple[Shape, Field | None, str]],
     settings: Settings,
-    producer: str,
 ) -> LayerRow:
-    """The merge row of a residual or branches construct; ShapeError when paths do not fit."""
+    """The row of a merge of ``outcomes`` (shape, field, the row that made it), one per input
+    or path; ShapeError, naming each by its label, when they do not fit it. ``subject`` says
+    what could not merge (``residual 'b1' cannot add its paths``)."""
     shapes = [shape for shape, _, _ in outcomes]
-    how = node.merge.value
-    name = f"{node.name}.{how}"
-    output = _merged_shape(node.merge, shapes, settings.layout)
-    if output is not None:
-        _check_size(f"layer {node.row} ({name}): its output", output, settings)
+    output = _merged_shape(how, shapes, settings.layout)
     if output is None:
         described = "; ".join(
             f"{label} -> {show_shape(shape)} from {source}"
-            for label, (shape, _, source) in zip(node.labels, outcomes, strict=True)
+            for label, (shape, _, source) in zip(labels, outcomes, strict=True)
         )
-        raise ShapeError(
-            f"layer {node.row} ({name}): {node.construct} '{node.name}' cannot {how} "
-            f"its paths: {described}. {_MERGE_NEEDS[node.merge]}"
-        )
-    fields = [field for _, field, _ in outcomes]
+        raise ShapeError(f"layer {number} ({name}): {subject}: {described}. {_MERGE_NEEDS[how]}")
+    check_size(f"layer {number} ({name}): its output", output, settings)
     explain: tuple[str, ...] = ()
     if settings.explain:
-        sign = {Merge.ADD: " + ", Merge.MULTIPLY: " * ", Merge.CONCAT: " ++ "}[node.merge]
-        joined = sign.join(show_shape(s) for s in shapes)
-        explain = (f"{how}: {joined} -> {show_shape(output)}",)
+        joined = _MERGE_SIGNS[how].join(show_shape(s) for s in shapes)
+        explain = (f"{how.value}: {joined} -> {show_shape(output)}",)
     return LayerRow(
-        number=node.row,
+        number=number,
         name=name,
-        type=how,
+        type=how.value,
         input_shape=shapes[0],
         output_shape=output,
         trainable_params=0,
         non_trainable_params=0,
         macs=0,
-        receptive_field=_largest(fields),
-        depth=node.depth,
+        receptive_field=_largest([field for _, field, _ in outcomes]),
+        depth=depth,
         explain=explain,
         input_shapes=tuple(shapes),
     )
 
 
+_MERGE_SIGNS = {
+    Merge.ADD: " + ",
+    Merge.SUBTRACT: " - ",
+    Merge.MULTIPLY: " * ",
+    Merge.AVERAGE: " avg ",
+    Merge.MAXIMUM: " max ",
+    Merge.MINIMUM: " min ",
+    Merge.CONCAT: " ++ ",
+}
+
+_EQUAL = "needs equal shapes: change the layers (or give the shortcut a conv) so they match"
 _MERGE_NEEDS = {
-    Merge.ADD: "add needs equal shapes: change the layers (or give the shortcut a conv) so they "
-    "match",
+    Merge.ADD: f"add {_EQUAL}",
+    Merge.SUBTRACT: f"subtract {_EQUAL}",
+    Merge.AVERAGE: f"average {_EQUAL}",
+    Merge.MAXIMUM: f"maximum {_EQUAL}",
+    Merge.MINIMUM: f"minimum {_EQUAL}",
     Merge.CONCAT: "concat needs equal sizes on every axis but the channels",
     Merge.MULTIPLY: "multiply needs shapes that broadcast: on each axis, from the right, equal "
     "sizes or 1",
@@ -199,7 +169,13 @@ _MERGE_NEEDS = {
 def _merged_shape(how: Merge, shapes: list[Shape], layout: Layout) -> Shape | None:
     """The shape a merge gives its paths' shapes; None when they do not fit it."""
     first = shapes[0]
-    if how is Merge.ADD:
+    if (
+        how is Merge.ADD
+        or how is Merge.SUBTRACT
+        or how is Merge.AVERAGE
+        or how is Merge.MAXIMUM
+        or how is Merge.MINIMUM
+    ):
         return first if all(shape == first for shape in shapes) else None
     if how is Merge.CONCAT:
         if any(len(shape) != len(first) for shape in shapes):
@@ -236,7 +212,7 @@ def _largest(fields: list[Field | None]) -> Field | None:
     return max(present, key=lambda field: (math.prod(field.size), field.size))
 
 
-def _initial_field(shape: Shape) -> Field | None:
+def initial_field(shape: Shape) -> Field | None:
     rank = max(len(shape) - 1, 0)
     if rank == 0:
         return None
@@ -254,7 +230,7 @@ def apply(
     field: Field | None,
     settings: Settings,
     depth: int = 0,
-    state: _Run | None = None,
+    state: RunState | None = None,
 ) -> LayerRow:
     """One layer on one input shape: its report row.
 
@@ -298,7 +274,7 @@ def apply(
         _, geometry, weights, macs = found
     else:
         geometry = kind.shape(call)
-        _check_size(f"{call.where}: its output", geometry.output, settings)
+        check_size(f"{call.where}: its output", geometry.output, settings)
         weights = kind.weights(call, geometry)
         macs = kind.macs(call, geometry)
         if max(weights.trainable, weights.non_trainable, weights.buffers, macs) > LARGEST:
@@ -328,7 +304,7 @@ def apply(
 
 
 def _at_rank(
-    layer: LayerSpec, shape: Shape, rank: int, settings: Settings, state: _Run | None
+    layer: LayerSpec, shape: Shape, rank: int, settings: Settings, state: RunState | None
 ) -> LayerSpec:
     """A layer written with a rank-free name (``conv``) as its family's kind for ``rank``
     spatial axes, read again at that rank when it was read at another; a note says which

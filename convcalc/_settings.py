@@ -56,10 +56,19 @@ class OutputFormat(str, enum.Enum):
 
 
 class Merge(str, enum.Enum):
-    """How a ``residual`` or ``branches`` construct joins its paths."""
+    """How a merge joins tensors: a ``residual``'s or ``branches``' paths, or a merge layer's
+    inputs (Keras' merging layers; PyTorch's ``+``, ``torch.cat``, ...)."""
 
     ADD = "add"
     """Element-wise sum: equal shapes."""
+    SUBTRACT = "subtract"
+    """The second taken from the first (exactly two): equal shapes."""
+    AVERAGE = "average"
+    """Element-wise mean: equal shapes."""
+    MAXIMUM = "maximum"
+    """Element-wise maximum: equal shapes."""
+    MINIMUM = "minimum"
+    """Element-wise minimum: equal shapes."""
     CONCAT = "concat"
     """Joined along the channel axis: equal sizes on every other axis."""
     MULTIPLY = "multiply"

@@ -60,7 +60,14 @@ def forbidden_imports(source: str) -> list[str]:
 
 def test_the_engine_is_found() -> None:
     names = {path.name for path in engine_modules()}
-    assert {"_engine.py", "_spec.py", "_catalogue.py", "_kind.py", "_window.py"} <= names
+    assert {
+        "_engine.py",
+        "_model.py",
+        "_layer.py",
+        "_catalogue.py",
+        "_kind.py",
+        "_window.py",
+    } <= names
     assert {"_values.py", "_report.py", "_errors.py", "__init__.py"} <= names
 
 

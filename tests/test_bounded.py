@@ -24,11 +24,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from convcalc import ConvCalcError, _graph, analyze
+from convcalc import ConvCalcError, _layer, _model, analyze
+from convcalc._engine import RunState
 from convcalc._errors import SpecError
 from convcalc._expr import MAX_DEPTH, MAX_DIGITS, MAX_LENGTH, ExprError, evaluate
-from convcalc._graph import MAX_NESTING, MAX_STEPS, MAX_VALUE_DEPTH, Reader, read_blocks, substitute
-from convcalc._spec import LayerSpec, MergeSpec, Node
+from convcalc._model import MAX_NESTING, MAX_STEPS, MAX_VALUE_DEPTH, Walker, read_blocks, substitute
+from convcalc._settings import Settings
 from convcalc._values import LARGEST
 
 
@@ -156,7 +157,7 @@ REPEATER = {
 
 @pytest.fixture
 def fifty_rows(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_graph, "MAX_ROWS", 50)
+    monkeypatch.setattr(_model, "MAX_ROWS", 50)
 
 
 def rows_of(layers: list[object]) -> int:
@@ -194,12 +195,12 @@ def test_sizes_follow_block_arguments(layers: list[object], rows: int, refusal: 
 @pytest.mark.usefixtures("fifty_rows")
 def test_reading_counts_too_when_measuring_gives_up(monkeypatch: pytest.MonkeyPatch) -> None:
     def give_up(*args: object) -> tuple[int, int]:
-        raise _graph._Stop
+        raise _model._Stop
 
-    monkeypatch.setattr(Reader, "_measure", give_up)
+    monkeypatch.setattr(Walker, "_measure", give_up)
     with pytest.raises(ConvCalcError, match="more than 50 rows"):
         rows_of([{"repeat": 100, "layers": ["relu"]}])
-    monkeypatch.setattr(_graph, "MAX_STEPS", 10)
+    monkeypatch.setattr(_model, "MAX_STEPS", 10)
     with pytest.raises(ConvCalcError, match="more than 10 block uses"):
         rows_of([{"repeat": 11, "layers": [{"r": 0}]}])
 
@@ -207,7 +208,7 @@ def test_reading_counts_too_when_measuring_gives_up(monkeypatch: pytest.MonkeyPa
 # Random models of blocks, repeats and constructs: measuring must give what reading builds.
 @functools.cache
 def _items(blocks: int, depth: int) -> st.SearchStrategy[list[object]]:
-    leaf = st.sampled_from(["relu", {"dense": "$m + 1"}, {"type": "relu"}, {"relu": None}])
+    leaf = st.sampled_from(["relu", {"dense": "$m * 0 + 4"}, {"type": "relu"}, {"relu": None}])
     options: list[st.SearchStrategy[object]] = [leaf]
     if depth < 3:
         inner = st.deferred(lambda: _items(blocks, depth + 1))
@@ -269,15 +270,9 @@ def _constants(value: object) -> object:
     return value
 
 
-def _count(nodes: list[Node] | tuple[Node, ...]) -> int:
-    total = 0
-    for node in nodes:
-        if isinstance(node, LayerSpec):
-            total += 1
-        else:
-            assert isinstance(node, MergeSpec)
-            total += 1 + sum(_count(path) for path in node.paths)
-    return total
+def _walked(blocks: dict[str, object], layers: list[object]) -> int:
+    """Rows a walk of the model reports."""
+    return len(analyze({"input": [4], "blocks": blocks, "layers": layers}).layers)
 
 
 @settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -285,11 +280,11 @@ def _count(nodes: list[Node] | tuple[Node, ...]) -> int:
 def test_measuring_agrees_with_reading(model: tuple[dict[str, object], list[object]]) -> None:
     blocks, layers = model
     try:
-        nodes = Reader(read_blocks(blocks)).read_model(layers)
+        walked = _walked(blocks, layers)
     except SpecError:
         return  # a negative repeat count, say: reading refuses it, measuring need not
-    reader = Reader(read_blocks(blocks))
-    assert reader.measure(layers) == _count(nodes)
+    walker = Walker(read_blocks(blocks), 0, RunState(Settings(), (4,)))
+    assert walker.measure(layers) == walked
 
 
 # -- 2. the expression language ------------------------------------------------------------------
@@ -471,7 +466,20 @@ def test_nesting_at_the_limit_is_read() -> None:
     assert rows(report.to_dict()) == MAX_NESTING + 1
 
 
-def test_a_block_used_many_times_is_checked_once() -> None:
+def counting(monkeypatch: pytest.MonkeyPatch, module: object, name: str) -> list[object]:
+    """Every call of ``module.name`` from now on, recorded."""
+    calls: list[object] = []
+    original = getattr(module, name)
+
+    def counted(*args: object, **kwargs: object) -> object:
+        calls.append(args)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+    return calls
+
+
+def test_a_block_used_many_times_is_checked_once(monkeypatch: pytest.MonkeyPatch) -> None:
     # Equal arguments share one parameter mapping: each layer of the block is substituted and
     # checked once, and its rows share the checked values.
     blocks = {
@@ -481,22 +489,22 @@ def test_a_block_used_many_times_is_checked_once() -> None:
         }
     }
     layers = [{"repeat": 10_000, "layers": [{"basic": 16}]}, {"basic": 32}]
-    nodes = within(3.0, lambda: Reader(read_blocks(blocks)).read_model(layers))
-    assert isinstance(nodes, list) and len(nodes) == 30_003
-    first, fourth, last, other = nodes[0], nodes[3], nodes[29_997], nodes[-3]
-    assert isinstance(first, LayerSpec) and isinstance(fourth, LayerSpec)
-    assert isinstance(last, LayerSpec) and isinstance(other, LayerSpec)
-    assert first.values is fourth.values is last.values
-    assert other.values["filters"] == 32
-    assert nodes[-3].name == "basic_10000.conv2d"
+    checked = counting(monkeypatch, _layer, "read_values")
+    spec = {"input": [8, 8, 4], "blocks": blocks, "layers": layers}
+    report = within(3.0, lambda: analyze(spec))
+    assert len(report.layers) == 30_003
+    assert report.layers[-3].name == "basic_10000.conv2d"
+    assert report.layers[-3].output_shape == (8, 8, 32)
+    assert len(checked) <= 6  # conv2d, batchnorm and relu, for each set of arguments
 
 
-def test_repeated_rows_share_everything_but_their_name_and_number() -> None:
-    # A rank-free spelling keeps its parameters as written on its row: one mapping for all.
+def test_repeated_rows_share_everything_but_their_name_and_number(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A rank-free spelling keeps its parameters as written: one reading for all its rows.
     layers = [{"repeat": 1_000, "layers": [{"conv": {"filters": 4, "kernel": 1}}]}]
-    nodes = Reader({}).read_model(layers)
-    first, last = nodes[0], nodes[-1]
-    assert isinstance(first, LayerSpec) and isinstance(last, LayerSpec)
-    assert first.values is last.values and first.given is last.given
-    assert first.raw is not None and first.raw is last.raw
-    assert (first.name, last.name, last.row) == ("conv2d", "conv2d_999", 1_000)
+    checked = counting(monkeypatch, _layer, "read_values")
+    report = analyze({"input": [8, 8, 4], "layers": layers})
+    first, last = report.layers[0], report.layers[-1]
+    assert (first.name, last.name, last.number) == ("conv2d", "conv2d_999", 1_000)
+    assert len(checked) == 1

@@ -553,6 +553,10 @@ MERGED = {
     "add": [4, 4, 8],
     "concat": [4, 4, 16],
     "multiply": [4, 4, 8],
+    "subtract": [4, 4, 8],
+    "average": [4, 4, 8],
+    "maximum": [4, 4, 8],
+    "minimum": [4, 4, 8],
 }
 
 

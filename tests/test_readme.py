@@ -108,7 +108,7 @@ def test_layer_names_in_the_readme_exist() -> None:
 
 
 def test_limits_table_matches_the_constants() -> None:
-    from convcalc import _expr, _graph, _spec, _values
+    from convcalc import _expr, _model, _values
     from convcalc._input import _yaml
 
     limits = {row[0]: row[1] for row in table_after("## Limits on what is read")}
@@ -118,10 +118,10 @@ def test_limits_table_matches_the_constants() -> None:
         f"{_yaml.MAX_NODES:,}"
     )
     assert limits["any size, count, or product of them"] == "2**62" and _values.LARGEST == 2**62
-    assert limits["blocks and constructs within each other"] == str(_graph.MAX_NESTING)
-    assert limits["rows of an expanded model (repeats and blocks)"] == f"{_graph.MAX_ROWS:,}"
-    assert limits["a layer's name"] == f"{_spec.MAX_NAME} characters"
-    assert limits["block uses and repeats expanded while reading"] == f"{_graph.MAX_STEPS:,}"
+    assert limits["blocks and constructs within each other"] == str(_model.MAX_NESTING)
+    assert limits["rows of an expanded model (repeats and blocks)"] == f"{_model.MAX_ROWS:,}"
+    assert limits["a layer's name"] == f"{_model.MAX_NAME} characters"
+    assert limits["block uses and repeats expanded while reading"] == f"{_model.MAX_STEPS:,}"
     assert limits["a block expression (`$filters * 4`)"] == (
         f"{_expr.MAX_LENGTH:,} characters, {_expr.MAX_DEPTH} levels of parentheses"
     )

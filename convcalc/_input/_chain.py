@@ -12,7 +12,7 @@ import re
 
 from .._catalogue import FAMILIES
 from .._errors import SpecError
-from .._spec import POSITIONAL
+from .._layer import POSITIONAL
 from .._values import normalize_name, show
 
 
@@ -93,7 +93,6 @@ def parse_layer(item: str, number: int) -> dict[str, object]:
             raise SpecError(f"{where}: kind {show(chosen)} is not valid: use max or avg")
         layer["type"] = "avgpool" if chosen.startswith("av") else "maxpool"
     return layer
-
 
 
 def parse_chain(items: list[str]) -> list[dict[str, object]]:

@@ -1,39 +1,25 @@
-"""Reading a model description — the mapping of CONTRACT section 3 — into checked specs.
+"""One layer as written, checked: its kind, its values by name, and the positional orders.
 
-This is where every user value is validated and normalised, once: type names and parameter
-names in any spelling, the four ways to write a layer, defaults, and the model-wide settings.
-The YAML reader and the chain shorthand both end here, so both give the same messages.
+Every user value of a layer is validated and normalised here, once: type names and parameter
+names in any spelling, positional values in Keras' or PyTorch's order, defaults. The model
+language (``_model``) reads the structure around layers and hands each layer's parameters to
+:func:`build_layer`; the YAML reader and the chain shorthand both end there, so both give the
+same messages.
 """
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Mapping, Sequence
-from types import MappingProxyType
-from typing import NamedTuple, TypeVar
+from collections.abc import Mapping
+from typing import NamedTuple
 
-from ._catalogue import family, find_kind, find_param, is_ignored
+from ._catalogue import family, find_param, is_ignored
 from ._errors import SpecError, did_you_mean
-from ._kind import REQUIRED, SPELLED, LayerKind, SameAs, Shape
-from ._settings import (
-    DEFAULT_LAYOUT,
-    DType,
-    Framework,
-    Layout,
-    Merge,
-    OutputFormat,
-    Settings,
-)
+from ._kind import REQUIRED, SPELLED, LayerKind, SameAs
 from ._values import (
-    HUGE,
-    Choice,
     Flag,
     Invalid,
-    WholeNumber,
     normalize_name,
-    parse_shape,
     show,
-    show_names,
 )
 from ._values import Shape as ShapeValue
 
@@ -60,234 +46,8 @@ class LayerSpec(NamedTuple):
     """The parameters as written, kept for a family's layer to be read again at that rank."""
 
 
-class MergeSpec(NamedTuple):
-    """A ``residual`` or ``branches`` construct: paths from one input, then one merge."""
-
-    construct: str
-    """``residual`` or ``branches``."""
-    name: str
-    """The construct's dotted path; its merge row is ``<name>.<merge>``."""
-    merge: Merge
-    """``add``, ``concat`` or ``multiply``."""
-    paths: tuple[tuple[Node, ...], ...]
-    labels: tuple[str, ...]
-    """How messages name each path: ``layers``, ``shortcut``, ``path 1``, ..."""
-    row: int
-    """The merge row's number."""
-    depth: int
-    """Depth of the merge row (that of the construct's own layers)."""
-
-
-Node = LayerSpec | MergeSpec
-
-
-class ModelSpec(NamedTuple):
-    """A whole model description, checked."""
-
-    name: str | None
-    input: Shape
-    settings: Settings
-    layers: tuple[Node, ...]
-    format: OutputFormat | None = None
-    """The file's ``format`` key, if it has one; only the CLI acts on it."""
-    scopes: Mapping[str, str] = MappingProxyType({})
-    """Dotted path of every block use and construct -> its type, for folding rows by depth."""
-    layout_given: bool = False
-    """Whether the model said its layout (else it is the framework's default, and a shape
-    that looks written in the other order earns a note)."""
-
-
-MAX_NAME = 200
-"""Characters in a layer's name: more is a mistake (a pasted file), not a name."""
-MAX_PATH = 1_000
-"""Characters in a layer's dotted path (its blocks' names and its own)."""
-
-too_deep = "the model nests blocks or constructs too deeply to follow; flatten it"
-
-MODEL_KEYS = (
-    "name",
-    "input",
-    "framework",
-    "layout",
-    "batch",
-    "dtype",
-    "format",
-    "explain",
-    "layers",
-    "blocks",
-)
-LAYER_KEYS = ("name", "trainable")
+LAYER_KEYS = ("name", "trainable", "inputs", "input")
 """Keys every layer, block use and construct takes besides its own parameters."""
-
-_FRAMEWORK = Choice(
-    tuple(f.value for f in Framework),
-    (("torch", "pytorch"), ("tf", "keras"), ("tensorflow", "keras")),
-)
-_LAYOUT = Choice(
-    tuple(layout.value for layout in Layout),
-    (("channels_last", "hwc"), ("nhwc", "hwc"), ("channels_first", "chw"), ("nchw", "chw")),
-)
-_DTYPE = Choice(
-    tuple(d.value for d in DType),
-    (
-        ("fp64", "float64"),
-        ("double", "float64"),
-        ("fp32", "float32"),
-        ("float", "float32"),
-        ("fp16", "float16"),
-        ("half", "float16"),
-        ("bf16", "bfloat16"),
-    ),
-)
-_FORMAT = Choice(tuple(f.value for f in OutputFormat), (("md", "markdown"),))
-
-E = TypeVar("E", bound=enum.Enum)
-
-
-def _setting(spec: Mapping[str, object], key: str, choice: Choice, enum_type: type[E]) -> E | None:
-    raw = spec.get(key)
-    if raw is None:
-        return None
-    try:
-        return enum_type(choice.parse(raw, 0))
-    except Invalid as problem:
-        raise SpecError(f"{key} {show(raw)} is not valid: {problem.reason}") from None
-
-
-def read_model(spec: object) -> ModelSpec:
-    """Check a model mapping and normalise everything in it; raises SpecError."""
-    if not isinstance(spec, Mapping):
-        raise SpecError(
-            "a model is a mapping with at least 'input' and 'layers', "
-            f"not {_what(spec)}; `convcalc zoo show mnist_cnn` prints an example"
-        )
-    for key in spec:
-        if not isinstance(key, str) or key not in MODEL_KEYS:
-            raise SpecError(
-                f"unknown top-level key {show(key)}{did_you_mean(str(key), MODEL_KEYS)}; "
-                f"a model file takes: {', '.join(MODEL_KEYS)}"
-            )
-    settings = read_settings(spec)
-    output_format = _setting(spec, "format", _FORMAT, OutputFormat)
-    name = spec.get("name")
-    if name is not None and not isinstance(name, str):
-        if isinstance(name, bool) or not isinstance(name, (int, float)) or abs(name) >= HUGE:
-            raise SpecError(f"name {show(name)} is not valid: a model's name is text")
-        name = show(name)
-    layers = spec.get("layers")
-    if layers is None:
-        raise SpecError(
-            "the model has no 'layers': give a list of layers, e.g. "
-            "layers: [conv2d: {filters: 32, kernel: 3}, flatten, dense: 10]"
-        )
-    if not isinstance(layers, Sequence) or isinstance(layers, str) or not layers:
-        what = "an empty list" if isinstance(layers, Sequence) and not layers else _what(layers)
-        raise SpecError(f"'layers' must be a non-empty list of layers, not {what}")
-    from ._graph import Reader, read_blocks
-
-    shape = parse_shape(spec.get("input"))
-    reader = Reader(read_blocks(spec.get("blocks")), max(len(shape) - 1, 0))
-    try:
-        nodes = reader.read_model(layers)
-    except RecursionError:  # the reader's own limit stops real files long before this
-        raise SpecError(too_deep) from None
-    return ModelSpec(
-        name,
-        shape,
-        settings,
-        tuple(nodes),
-        output_format,
-        reader.scopes,
-        spec.get("layout") is not None,
-    )
-
-
-def read_settings(spec: Mapping[str, object]) -> Settings:
-    """The model-wide settings of a model mapping, checked; defaults where it has none."""
-    framework = _setting(spec, "framework", _FRAMEWORK, Framework) or Framework.KERAS
-    layout = _setting(spec, "layout", _LAYOUT, Layout) or DEFAULT_LAYOUT[framework]
-    dtype = _setting(spec, "dtype", _DTYPE, DType) or DType.FLOAT32
-    batch = _optional(spec, "batch", WholeNumber())
-    explain = _optional(spec, "explain", Flag())
-    return Settings(
-        framework, layout, batch if isinstance(batch, int) else None, dtype, bool(explain)
-    )
-
-
-def _optional(spec: Mapping[str, object], key: str, value_type: WholeNumber | Flag) -> object:
-    raw = spec.get(key)
-    if raw is None:
-        return None
-    try:
-        return value_type.parse(raw, 0)
-    except Invalid as problem:
-        raise SpecError(f"{key} {show(raw)} is not valid: {problem.reason}") from None
-
-
-def _what(value: object) -> str:
-    """How a wrongly typed value is described in a message."""
-    if isinstance(value, str):
-        return f"the text {show(value)}"
-    if isinstance(value, Mapping):
-        return "a mapping"
-    if isinstance(value, (list, tuple)):
-        return "a list"
-    return f"{show(value)}"
-
-
-class Scope:
-    """Names inside one level of nesting: Keras style, ``conv2d``, ``conv2d_1``, ..., unique."""
-
-    def __init__(self, prefix: str = "", depth: int = 0, trainable: bool = True) -> None:
-        self.prefix = prefix
-        """Dotted path of the enclosing block or construct ("" at the top)."""
-        self.depth = depth
-        self.trainable = trainable
-        """False when an enclosing block or construct was marked ``trainable: false``."""
-        self.taken: dict[str, str] = {}
-        """Names in use here -> where they were given (``layer 3``)."""
-        self.counters: dict[str, int] = {}
-
-    def assign(self, base: str, name: object, where: str) -> str:
-        """A unique name in this scope: the user's, or ``base`` with a counter; the full path."""
-        if name is not None:
-            if (
-                isinstance(name, bool)
-                or not isinstance(name, (str, int))
-                or (isinstance(name, int) and abs(name) >= HUGE)
-                or name == ""
-            ):
-                raise SpecError(f"{where}: name {show(name)} is not valid: a name is a word")
-            label = str(name)
-            if len(label) > MAX_NAME or len(self.prefix) + len(label) > MAX_PATH:
-                raise SpecError(
-                    f"{where}: the name {show(label)} is too long: a name takes at most "
-                    f"{MAX_NAME} characters, and its dotted path ({self.prefix or 'none'} "
-                    f"before it) {MAX_PATH}; give a shorter one"
-                )
-            if "." in label:
-                raise SpecError(
-                    f"{where}: the name {show(label)} contains '.', which "
-                    "separates the parts of nested names; use '_' instead"
-                )
-            if label in self.taken:
-                raise SpecError(
-                    f"{where}: the name {show(label)} is already used by "
-                    f"{self.taken[label]}; layer names must be unique"
-                )
-        else:
-            counter = self.counters.get(base, 0)
-            label = base if counter == 0 else f"{base}_{counter}"
-            while label in self.taken:
-                counter += 1
-                label = f"{base}_{counter}"
-            self.counters[base] = counter + 1
-        self.taken[label] = where
-        return f"{self.prefix}.{label}" if self.prefix else label
-
-    def child(self, path: str, trainable: bool = True) -> Scope:
-        return Scope(path, self.depth + 1, self.trainable and trainable)
-
 
 Checked = tuple[dict[str, object], frozenset[str], bool]
 """A layer's normalised values, the parameters given, and its own ``trainable``."""
@@ -297,16 +57,19 @@ def build_layer(
     kind: LayerKind,
     params: Mapping[str, object],
     where: str,
-    scope: Scope,
+    label: str,
     index: int,
+    depth: int = 0,
     checked: Checked | None = None,
+    inherited_trainable: bool = True,
 ) -> tuple[LayerSpec, Checked]:
-    """A checked layer from a kind and its parameters by name (positionals already placed).
+    """A checked layer from a kind and its parameters by name (positionals already placed),
+    named ``label`` (its dotted path), at row ``index`` and nesting ``depth``.
 
     ``checked`` is what an earlier call returned for the very same parameters (a layer in a
     ``repeat``): only the name is new then, which keeps a 10,000-layer repeat fast.
+    ``inherited_trainable`` is False inside a block or construct marked ``trainable: false``.
     """
-    label = scope.assign(kind.name, params.get("name"), where)
     key = _content_key(kind, params) if checked is None else None
     if key is not None:
         checked = _CHECKED.get(key)
@@ -343,9 +106,9 @@ def build_layer(
         label,
         values,
         given_names,
-        trainable and scope.trainable,
+        trainable and inherited_trainable,
         index,
-        scope.depth,
+        depth,
         rank_free if isinstance(rank_free, str) else None,
         params if isinstance(rank_free, str) else None,
     )
@@ -495,6 +258,7 @@ def _takes_inplace(kind: LayerKind, order: tuple[str, ...], count: int) -> bool:
 
 def _both_readings(kind: LayerKind, values: list[object], spelling: str) -> str:
     """The message for a neutral spelling whose values read two ways (kept for later)."""
+
     def shown(value: object) -> str:
         return show(value).strip("'")
 
@@ -597,36 +361,3 @@ def _example(kind: LayerKind) -> str:
     samples = {"filters": "32", "kernel": "3", "units": "10", "function": "relu"}
     required = [p.name for p in kind.params if p.required]
     return "{" + ", ".join(f"{name}: {samples.get(name, '1')}" for name in required) + "}"
-
-
-def split_forms(item: object, where: str) -> tuple[str, object, Mapping[str, object]]:
-    """(type name, parameters or positional values, layer-level keys) from any of the 4 forms."""
-    if isinstance(item, str):
-        return item.strip(), None, {}
-    if not isinstance(item, Mapping) or not item:
-        raise SpecError(
-            f"{where}: a layer is a type name (flatten), a mapping of one type to its "
-            f"parameters (conv2d: {{filters: 32, kernel: 3}}) or with a 'type' key; "
-            f"got {_what(item)}"
-        )
-    if "type" in item:
-        type_name = item["type"]
-        if not isinstance(type_name, str):
-            raise SpecError(f"{where}: 'type' must be a layer type name, not {_what(type_name)}")
-        return type_name.strip(), {k: v for k, v in item.items() if k != "type"}, {}
-    keys = [key for key in item if key not in LAYER_KEYS]
-    types = [key for key in keys if isinstance(key, str) and find_kind(key) is not None]
-    if len(keys) > 1 and len(types) == 1:
-        strays = [key for key in keys if key != types[0]]
-        stray = show_names([show(key) for key in strays[:6]], len(strays))
-        raise SpecError(
-            f"{where}: unknown key {stray} beside the type '{types[0]}'; parameters go "
-            f"inside it ({types[0]}: {{...}}), and beside it only name and trainable"
-        )
-    if len(keys) != 1 or not isinstance(keys[0], str):
-        shown = show_names([show(key) for key in keys[:6]], len(keys)) or "none"
-        raise SpecError(
-            f"{where}: a layer mapping needs exactly one type key (or a 'type' key); found {shown}"
-        )
-    extra = {str(k): v for k, v in item.items() if k in LAYER_KEYS}
-    return keys[0].strip(), item[keys[0]], extra

@@ -1,9 +1,13 @@
-"""Networks that are not chains: blocks, ``residual``, ``branches`` and ``repeat`` (CONTRACT §9).
+"""The model language: a model's settings, its blocks, constructs, repeats, names and named
+tensors, read and computed in one walk.
 
-The :class:`Reader` walks the model's ``layers`` in execution order and expands everything into
-plain nodes: leaf layers (:class:`LayerSpec`) and merges (:class:`MergeSpec`), each with its row
-number, a unique dotted name and a depth. Blocks are named, parameterised sub-networks; their
-``$name`` values are substituted (``_expr``) at each use.
+A model mapping (CONTRACT section 3, section 9) is read here and nowhere else: the settings
+(:func:`read_model`), the ``blocks`` (parameterised sub-networks, which see their inputs'
+shapes), the constructs (``residual``, ``branches``, ``split``, ``repeat``, an item's ``if``),
+merges written as layers (``add: [a, b]``), and the names every row gets. One walk
+(:class:`Walker`) goes through the layers in execution order, hands each leaf layer to the
+engine (``_engine.apply``) on the tensor that reaches it and reports its row at once: what a
+block sees of its input, or which earlier tensor a layer takes, is known when it is read.
 
 Work follows what the model really contains, never what a small file could expand to:
 
@@ -11,39 +15,360 @@ Work follows what the model really contains, never what a small file could expan
   reading would expand. Measuring costs about the file's size, not the expansion's: a ``repeat``
   measures its layers once and multiplies (``repeat: 0`` measures nothing inside), unused blocks
   are never looked at, and each list of layers is measured once per set of the values of the
-  parameters that can change its size (:meth:`Reader._sizing_of`), then remembered. A model of
+  parameters that can change its size (:meth:`Walker._sizing_of`), then remembered. A model of
   more than :data:`MAX_ROWS` rows or :data:`MAX_STEPS` block uses and repeats is refused at
-  once, naming the construct that crosses the line.
-- Reading counts as it goes too, so even a model that measuring cannot follow (it stops at the
-  first problem, which reading then reports) never builds more than the limits.
+  once, naming the construct that crosses the line. (What depends on an input's shape, a
+  condition on ``$in_channels``, cannot be measured beforehand: measuring stops there.)
+- Walking counts as it goes too, so even a model that measuring cannot follow (it stops at the
+  first problem, which walking then reports) never builds more than the limits.
 - Values are substituted with a memory of what was already done, so a structure that shares
   parts (YAML aliases, a Python mapping reusing one list) costs its size, not its expansion; it
   nests at most :data:`MAX_VALUE_DEPTH` deep.
-- Block uses with equal arguments share one parameter mapping and one binding, so their layers
-  are substituted and checked once and every row of them shares its checked values.
+- Block uses with equal arguments share one parameter mapping, so their layers are substituted
+  and checked once and every row of them shares its checked values.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from typing import NamedTuple
+import enum
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import NamedTuple, TypeVar
 
 from ._catalogue import find_kind, spellings
-from ._errors import SpecError, did_you_mean
-from ._expr import ExprError, evaluate, has_reference, references
-from ._kind import REQUIRED
-from ._settings import Merge
-from ._spec import (
-    LAYER_KEYS,
-    Checked,
-    MergeSpec,
-    Node,
-    Scope,
-    build_layer,
-    place_positional,
-    split_forms,
+from ._engine import (
+    RunState,
+    apply,
+    check_size,
+    initial_field,
+    layout_hint,
+    merge_row,
+    report_of,
 )
-from ._values import Choice, Flag, Invalid, WholeNumber, normalize_name, show
+from ._errors import ConvCalcError, SpecError, did_you_mean
+from ._expr import ExprError, evaluate, has_reference, references
+from ._kind import REQUIRED, Shape
+from ._layer import LAYER_KEYS, Checked, build_layer, place_positional
+from ._report import Field, LayerRow, Report
+from ._settings import (
+    DEFAULT_LAYOUT,
+    DType,
+    Framework,
+    Layout,
+    Merge,
+    OutputFormat,
+    Settings,
+)
+from ._values import (
+    HUGE,
+    Choice,
+    Flag,
+    Invalid,
+    WholeNumber,
+    normalize_name,
+    parse_shape,
+    show,
+    show_names,
+)
+
+
+class ModelSpec(NamedTuple):
+    """A whole model description: its settings checked, its layers still as written (the walk
+    reads them, with the shapes that reach them)."""
+
+    name: str | None
+    input: Shape
+    settings: Settings
+    layers: Sequence[object]
+    format: OutputFormat | None = None
+    """The file's ``format`` key, if it has one; only the CLI acts on it."""
+    blocks: Mapping[str, BlockDef] = MappingProxyType({})
+    """The model's ``blocks``, checked, by normalised name."""
+    layout_given: bool = False
+    """Whether the model said its layout (else it is the framework's default, and a shape
+    that looks written in the other order earns a note)."""
+
+
+class Tensor(NamedTuple):
+    """What flows from layer to layer: a shape, its receptive field, and where it came from."""
+
+    shape: Shape
+    field: Field | None
+    source: str
+    """The row that produced it (or the model's input), for messages."""
+
+
+MAX_NAME = 200
+"""Characters in a layer's name: more is a mistake (a pasted file), not a name."""
+MAX_PATH = 1_000
+"""Characters in a layer's dotted path (its blocks' names and its own)."""
+
+too_deep = "the model nests blocks or constructs too deeply to follow; flatten it"
+
+MODEL_KEYS = (
+    "name",
+    "input",
+    "framework",
+    "layout",
+    "batch",
+    "dtype",
+    "format",
+    "explain",
+    "layers",
+    "blocks",
+)
+_FRAMEWORK = Choice(
+    tuple(f.value for f in Framework),
+    (("torch", "pytorch"), ("tf", "keras"), ("tensorflow", "keras")),
+)
+_LAYOUT = Choice(
+    tuple(layout.value for layout in Layout),
+    (("channels_last", "hwc"), ("nhwc", "hwc"), ("channels_first", "chw"), ("nchw", "chw")),
+)
+_DTYPE = Choice(
+    tuple(d.value for d in DType),
+    (
+        ("fp64", "float64"),
+        ("double", "float64"),
+        ("fp32", "float32"),
+        ("float", "float32"),
+        ("fp16", "float16"),
+        ("half", "float16"),
+        ("bf16", "bfloat16"),
+    ),
+)
+_FORMAT = Choice(tuple(f.value for f in OutputFormat), (("md", "markdown"),))
+
+E = TypeVar("E", bound=enum.Enum)
+
+
+def _setting(spec: Mapping[str, object], key: str, choice: Choice, enum_type: type[E]) -> E | None:
+    raw = spec.get(key)
+    if raw is None:
+        return None
+    try:
+        return enum_type(choice.parse(raw, 0))
+    except Invalid as problem:
+        raise SpecError(f"{key} {show(raw)} is not valid: {problem.reason}") from None
+
+
+def read_model(spec: object) -> ModelSpec:
+    """Check a model mapping and normalise everything in it; raises SpecError."""
+    if not isinstance(spec, Mapping):
+        raise SpecError(
+            "a model is a mapping with at least 'input' and 'layers', "
+            f"not {_what(spec)}; `convcalc zoo show mnist_cnn` prints an example"
+        )
+    for key in spec:
+        if not isinstance(key, str) or key not in MODEL_KEYS:
+            raise SpecError(
+                f"unknown top-level key {show(key)}{did_you_mean(str(key), MODEL_KEYS)}; "
+                f"a model file takes: {', '.join(MODEL_KEYS)}"
+            )
+    settings = read_settings(spec)
+    output_format = _setting(spec, "format", _FORMAT, OutputFormat)
+    name = spec.get("name")
+    if name is not None and not isinstance(name, str):
+        if isinstance(name, bool) or not isinstance(name, (int, float)) or abs(name) >= HUGE:
+            raise SpecError(f"name {show(name)} is not valid: a model's name is text")
+        name = show(name)
+    layers = spec.get("layers")
+    if layers is None:
+        raise SpecError(
+            "the model has no 'layers': give a list of layers, e.g. "
+            "layers: [conv2d: {filters: 32, kernel: 3}, flatten, dense: 10]"
+        )
+    if not isinstance(layers, Sequence) or isinstance(layers, str) or not layers:
+        what = "an empty list" if isinstance(layers, Sequence) and not layers else _what(layers)
+        raise SpecError(f"'layers' must be a non-empty list of layers, not {what}")
+    return ModelSpec(
+        name,
+        parse_shape(spec.get("input")),
+        settings,
+        layers,
+        output_format,
+        read_blocks(spec.get("blocks")),
+        spec.get("layout") is not None,
+    )
+
+
+def analyze(spec: Mapping[str, object]) -> Report:
+    """Analyse a model given as the mapping of CONTRACT section 3; raises ConvCalcError."""
+    return run(read_model(spec))
+
+
+def run(model: ModelSpec) -> Report:
+    """Walk a checked model's layers in execution order: its report."""
+    settings = model.settings
+    state = RunState(settings, model.input)
+    check_size("the input", model.input, settings)
+    hint = None if model.layout_given else layout_hint(model.input, settings)
+    walker = Walker(model.blocks, max(len(model.input) - 1, 0), state)
+    start = Tensor(model.input, initial_field(model.input), "the model's input")
+    try:
+        out = walker.read_model(model.layers, start)
+    except RecursionError:  # the walk's own limit stops real files long before this
+        raise SpecError(too_deep) from None
+    except ConvCalcError as problem:
+        if hint is None:
+            raise
+        raise type(problem)(f"{problem} ({hint})") from None
+    return report_of(state, model.name, model.input, out.shape, walker.scopes, hint)
+
+
+def read_settings(spec: Mapping[str, object]) -> Settings:
+    """The model-wide settings of a model mapping, checked; defaults where it has none."""
+    framework = _setting(spec, "framework", _FRAMEWORK, Framework) or Framework.KERAS
+    layout = _setting(spec, "layout", _LAYOUT, Layout) or DEFAULT_LAYOUT[framework]
+    dtype = _setting(spec, "dtype", _DTYPE, DType) or DType.FLOAT32
+    batch = _optional(spec, "batch", WholeNumber())
+    explain = _optional(spec, "explain", Flag())
+    return Settings(
+        framework, layout, batch if isinstance(batch, int) else None, dtype, bool(explain)
+    )
+
+
+def _optional(spec: Mapping[str, object], key: str, value_type: WholeNumber | Flag) -> object:
+    raw = spec.get(key)
+    if raw is None:
+        return None
+    try:
+        return value_type.parse(raw, 0)
+    except Invalid as problem:
+        raise SpecError(f"{key} {show(raw)} is not valid: {problem.reason}") from None
+
+
+def _what(value: object) -> str:
+    """How a wrongly typed value is described in a message."""
+    if isinstance(value, str):
+        return f"the text {show(value)}"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    if isinstance(value, (list, tuple)):
+        return "a list"
+    return f"{show(value)}"
+
+
+class Scope:
+    """Names inside one level of nesting: Keras style, ``conv2d``, ``conv2d_1``, ..., unique."""
+
+    def __init__(
+        self,
+        prefix: str = "",
+        depth: int = 0,
+        trainable: bool = True,
+        parent: Scope | None = None,
+    ) -> None:
+        self.prefix = prefix
+        """Dotted path of the enclosing block or construct ("" at the top)."""
+        self.depth = depth
+        self.trainable = trainable
+        """False when an enclosing block or construct was marked ``trainable: false``."""
+        self.taken: dict[str, str] = {}
+        """Names in use here -> where they were given (``layer 3``)."""
+        self.counters: dict[str, int] = {}
+        self.tensors: dict[str, Tensor] = {}
+        """The tensors named here so far: every row's and construct's output by its name,
+        and the scope's inputs (``input``, a block's named inputs)."""
+        self.parent = parent
+        """The scope whose names this one sees too: a construct's paths see the names before
+        the construct; a block sees only its inputs."""
+
+    def assign(self, base: str, name: object, where: str) -> str:
+        """A unique name in this scope: the user's, or ``base`` with a counter; the full path."""
+        if name is not None:
+            if (
+                isinstance(name, bool)
+                or not isinstance(name, (str, int))
+                or (isinstance(name, int) and abs(name) >= HUGE)
+                or name == ""
+            ):
+                raise SpecError(f"{where}: name {show(name)} is not valid: a name is a word")
+            label = str(name)
+            if len(label) > MAX_NAME or len(self.prefix) + len(label) > MAX_PATH:
+                raise SpecError(
+                    f"{where}: the name {show(label)} is too long: a name takes at most "
+                    f"{MAX_NAME} characters, and its dotted path ({self.prefix or 'none'} "
+                    f"before it) {MAX_PATH}; give a shorter one"
+                )
+            if "." in label:
+                raise SpecError(
+                    f"{where}: the name {show(label)} contains '.', which "
+                    "separates the parts of nested names; use '_' instead"
+                )
+            if label in self.taken:
+                raise SpecError(
+                    f"{where}: the name {show(label)} is already used by "
+                    f"{self.taken[label]}; layer names must be unique"
+                )
+        else:
+            counter = self.counters.get(base, 0)
+            label = base if counter == 0 else f"{base}_{counter}"
+            while label in self.taken:
+                counter += 1
+                label = f"{base}_{counter}"
+            self.counters[base] = counter + 1
+        self.taken[label] = where
+        return f"{self.prefix}.{label}" if self.prefix else label
+
+    def child(self, path: str, trainable: bool = True, sees: bool = True) -> Scope:
+        return Scope(path, self.depth + 1, self.trainable and trainable, self if sees else None)
+
+    def find(self, name: str) -> Tensor | None:
+        """The tensor a name refers to here: this scope's, else an enclosing one's."""
+        scope: Scope | None = self
+        while scope is not None:
+            found = scope.tensors.get(name)
+            if found is not None:
+                return found
+            scope = scope.parent
+        return None
+
+    def visible(self) -> list[str]:
+        """Every name :meth:`find` knows, nearest last."""
+        chain = []
+        scope: Scope | None = self
+        while scope is not None:
+            chain.append(scope)
+            scope = scope.parent
+        names: dict[str, None] = {}
+        for each in reversed(chain):
+            names.update(dict.fromkeys(each.tensors))
+        return list(names)
+
+
+def split_forms(item: object, where: str) -> tuple[str, object, Mapping[str, object]]:
+    """(type name, parameters or positional values, layer-level keys) from any of the 4 forms."""
+    if isinstance(item, str):
+        return item.strip(), None, {}
+    if not isinstance(item, Mapping) or not item:
+        raise SpecError(
+            f"{where}: a layer is a type name (flatten), a mapping of one type to its "
+            f"parameters (conv2d: {{filters: 32, kernel: 3}}) or with a 'type' key; "
+            f"got {_what(item)}"
+        )
+    if "type" in item:
+        type_name = item["type"]
+        if not isinstance(type_name, str):
+            raise SpecError(f"{where}: 'type' must be a layer type name, not {_what(type_name)}")
+        return type_name.strip(), {k: v for k, v in item.items() if k != "type"}, {}
+    keys = [key for key in item if key not in LAYER_KEYS]
+    types = [key for key in keys if isinstance(key, str) and find_kind(key) is not None]
+    if len(keys) > 1 and len(types) == 1:
+        strays = [key for key in keys if key != types[0]]
+        stray = show_names([show(key) for key in strays[:6]], len(strays))
+        raise SpecError(
+            f"{where}: unknown key {stray} beside the type '{types[0]}'; parameters go "
+            f"inside it ({types[0]}: {{...}}), and beside it only name and trainable"
+        )
+    if len(keys) != 1 or not isinstance(keys[0], str):
+        shown = show_names([show(key) for key in keys[:6]], len(keys)) or "none"
+        raise SpecError(
+            f"{where}: a layer mapping needs exactly one type key (or a 'type' key); found {shown}"
+        )
+    extra = {str(k): v for k, v in item.items() if k in LAYER_KEYS}
+    return keys[0].strip(), item[keys[0]], extra
+
 
 MAX_NESTING = 64
 """Blocks within blocks, constructs within constructs: deeper than any real network."""
@@ -64,11 +389,26 @@ constructs the reader follows, written out, at four per level."""
 _CANON_DEPTH = 32
 """How deep values are compared for sharing; deeper parts are compared by identity."""
 
-MERGES = Choice(
-    tuple(merge.value for merge in Merge),
-    (("sum", "add"), ("mul", "multiply"), ("concatenate", "concat")),
+_MERGE_ALIASES = (
+    ("sum", "add"),
+    ("mul", "multiply"),
+    ("concatenate", "concat"),
+    ("cat", "concat"),
+    ("avg", "average"),
+    ("mean", "average"),
+    ("max", "maximum"),
+    ("min", "minimum"),
+    ("sub", "subtract"),
 )
-CONSTRUCTS = ("residual", "branches", "repeat")
+MERGES = Choice(tuple(merge.value for merge in Merge), _MERGE_ALIASES)
+MERGE_LAYERS: dict[str, Merge] = {
+    **{merge.value: merge for merge in Merge},
+    **{alias: Merge(merge) for alias, merge in _MERGE_ALIASES if len(alias) > 3},
+}
+"""Merges written as layers of their own (Keras' ``Add()([a, b])``), by normalised name."""
+CONSTRUCTS = ("residual", "branches", "split", "repeat")
+SHAPE_NAMES = ("channels", "features", "length", "depth", "height", "width")
+"""What a block's parameters see of an input's shape: ``$in_channels``, ``$in_height``, ..."""
 
 
 class BlockDef(NamedTuple):
@@ -78,6 +418,9 @@ class BlockDef(NamedTuple):
     params: tuple[tuple[str, object], ...]
     """(name, default) in order; the default is REQUIRED when the block must be given it."""
     layers: Sequence[object]
+    inputs: tuple[str, ...] = ()
+    """The names of its inputs, when it takes more than one (NASNet's cells); else its one
+    input is ``input``."""
 
 
 def read_blocks(raw: object) -> dict[str, BlockDef]:
@@ -98,19 +441,46 @@ def read_blocks(raw: object) -> dict[str, BlockDef]:
         if not isinstance(body, Mapping):
             raise SpecError(f"{where}: a block is {{params: {{...}}, layers: [...]}}")
         for key in body:
-            if key not in ("params", "layers"):
+            if key not in ("params", "layers", "inputs"):
                 raise SpecError(
                     f"{where}: unknown key {show(str(key))}"
-                    f"{did_you_mean(str(key), ['params', 'layers'])}; "
-                    "a block takes params and layers"
+                    f"{did_you_mean(str(key), ['params', 'layers', 'inputs'])}; "
+                    "a block takes params, layers and inputs"
                 )
         layers = body.get("layers")
         if not isinstance(layers, Sequence) or isinstance(layers, str) or not layers:
             raise SpecError(f"{where}: 'layers' must be a non-empty list of layers")
-        blocks[normalize_name(name)] = BlockDef(
-            name, _block_params(body.get("params"), where), layers
-        )
+        inputs = _block_inputs(body.get("inputs"), where)
+        params = _block_params(body.get("params"), where)
+        for key, _ in params:
+            for source in ("in", *inputs):
+                if key.startswith(f"{source}_") and key[len(source) + 1 :] in SHAPE_NAMES:
+                    raise SpecError(
+                        f"{where}: a parameter cannot be called {show(key)}: ${key} is the "
+                        "size of the block's input, given by the input itself; choose another "
+                        "name"
+                    )
+        blocks[normalize_name(name)] = BlockDef(name, params, layers, inputs)
     return blocks
+
+
+def _block_inputs(raw: object, where: str) -> tuple[str, ...]:
+    """A block's ``inputs``: the names of its inputs, in order (none: one, called input)."""
+    if raw is None:
+        return ()
+    names = [raw] if isinstance(raw, str) else raw
+    if (
+        not isinstance(names, (list, tuple))
+        or not names
+        or not all(isinstance(n, str) and n.isidentifier() for n in names)
+    ):
+        raise SpecError(
+            f"{where}: inputs {show(raw)} is not valid: a block's inputs are names, e.g. "
+            "inputs: [x, skip]; its layers take them by name"
+        )
+    if len(set(names)) != len(names):
+        raise SpecError(f"{where}: inputs {show(raw)} names an input twice; give each once")
+    return tuple(names)
 
 
 def _block_params(raw: object, where: str) -> tuple[tuple[str, object], ...]:
@@ -203,20 +573,101 @@ class _Substitution:
 
 
 def _layer_keys_apart(
-    body: object, extra: Mapping[str, object], where: str
+    body: object, extra: Mapping[str, object], where: str, keys: Sequence[str] = LAYER_KEYS
 ) -> tuple[object, Mapping[str, object]]:
-    """A block use's or construct's own ``name`` and ``trainable``, wherever they were written:
-    beside the type (``{basic: {...}, name: b1}``) or among its arguments (``basic: {name: b1,
-    ...}``, ``{type: basic, name: b1, ...}``)."""
-    if not isinstance(body, Mapping) or not any(key in body for key in LAYER_KEYS):
+    """A block use's or construct's own ``name``, ``trainable`` and ``inputs``, wherever they
+    were written: beside the type (``{basic: {...}, name: b1}``) or among its arguments
+    (``basic: {name: b1, ...}``, ``{type: basic, name: b1, ...}``). ``input`` is read as
+    ``inputs``."""
+    extra = _one_inputs_key(extra, where)
+    if not isinstance(body, Mapping) or not any(key in body for key in keys):
         return body, extra
     merged = dict(extra)
-    for key in LAYER_KEYS:
+    for key in keys:
         if key in body:
-            if key in merged:
-                raise SpecError(f"{where}: {key} is given twice; give it once")
-            merged[key] = body[key]
-    return {k: v for k, v in body.items() if k not in LAYER_KEYS}, merged
+            named = "inputs" if key == "input" else key
+            if named in merged:
+                raise SpecError(f"{where}: {named} is given twice; give it once")
+            merged[named] = body[key]
+    return {k: v for k, v in body.items() if k not in keys}, merged
+
+
+def _inputs_apart(
+    body: object, extra: Mapping[str, object], where: str
+) -> tuple[object, Mapping[str, object]]:
+    """A leaf layer's ``inputs`` (or ``input``), wherever written; its name and trainable stay
+    with its parameters, where the layer reads them."""
+    return _layer_keys_apart(body, extra, where, ("inputs", "input"))
+
+
+def _one_inputs_key(extra: Mapping[str, object], where: str) -> Mapping[str, object]:
+    if "input" not in extra:
+        return extra
+    if "inputs" in extra:
+        raise SpecError(f"{where}: inputs is given twice (as input and inputs); give it once")
+    return {("inputs" if k == "input" else k): v for k, v in extra.items()}
+
+
+def _listed(extra: Mapping[str, object]) -> list[str]:
+    """The names in an item's ``inputs``: one name or a list of them; [] when not names."""
+    raw = extra.get("inputs")
+    items = raw if isinstance(raw, (list, tuple)) else [raw]
+    names = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, (str, int)):
+            return []
+        if isinstance(item, int) and abs(item) >= HUGE:
+            return []
+        names.append(str(item).strip())
+    return names
+
+
+def _local(path: str) -> str:
+    """A dotted path's last part: the name a row is known by in its scope."""
+    return path.rpartition(".")[2]
+
+
+def _shape_names(shape: Shape, settings: Settings) -> dict[str, int]:
+    """An input's sizes by name, in the layout's meaning: channels (``features`` for a flat
+    vector), then length (1-D), height and width (2-D), depth, height and width (3-D)."""
+    if not shape:
+        return {}
+    if len(shape) == 1:
+        return {"channels": shape[0], "features": shape[0]}
+    first = settings.layout is Layout.CHW
+    channels = shape[0] if first else shape[-1]
+    spatial = shape[1:] if first else shape[:-1]
+    names = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
+    found = {"channels": channels}
+    found.update(zip(names.get(len(spatial), ()), spatial, strict=False))
+    return found
+
+
+def _sections(raw: object, channels: int, paths: int, where: str) -> list[int]:
+    """A split's parts: ``sections: N`` equal parts, or a list of their sizes."""
+    if isinstance(raw, (list, tuple)):
+        try:
+            sizes = [WholeNumber(minimum=1).parse(size, 0) for size in raw]
+        except Invalid:
+            sizes = []
+        if not sizes or sum(sizes) != channels or len(sizes) != paths:
+            raise SpecError(
+                f"{where}: split sections {show(raw)} is not valid: the sizes of the parts, "
+                f"one per path ({paths}), must add up to the input's {channels} channels"
+            )
+        return sizes
+    try:
+        count = WholeNumber(minimum=1).parse(raw, 0)
+    except Invalid:
+        count = 0
+    if count != paths or channels % count:
+        raise SpecError(
+            f"{where}: split sections {show(raw)} is not valid: {channels} channels cut into "
+            f"{paths} equal parts, one per path, need a count of {paths} that divides "
+            f"{channels}; give the parts' sizes instead, e.g. sections: "
+            f"[{channels // 2}, {channels - channels // 2}]"
+        )
+    return [channels // count] * count
 
 
 # -- what can change a block's size ----------------------------------------------------------
@@ -276,6 +727,9 @@ def _own_sizing(block: BlockDef, blocks: Mapping[str, BlockDef]) -> _Sizing:
                 continue
             if not isinstance(item, Mapping):
                 continue  # reading refuses it
+            if "if" in item:
+                direct.update(_all_references(item.get("if")))
+                item = {k: v for k, v in item.items() if k != "if"}
             if "repeat" in item:
                 direct.update(_all_references(item.get("repeat")))
                 layers(item.get("layers"))
@@ -293,7 +747,7 @@ def _own_sizing(block: BlockDef, blocks: Mapping[str, BlockDef]) -> _Sizing:
                     continue
                 type_name, body = keys[0], item[keys[0]]
             key = normalize_name(type_name.strip())
-            if find_kind(type_name) is not None and key not in ("residual", "branches"):
+            if find_kind(type_name) is not None or key in MERGE_LAYERS:
                 continue  # one row, whatever its parameters
             if isinstance(body, str):
                 direct.update(references(body))  # the whole body from one parameter
@@ -304,7 +758,7 @@ def _own_sizing(block: BlockDef, blocks: Mapping[str, BlockDef]) -> _Sizing:
                     layers(body.get("shortcut") or [])
                 else:
                     layers(body)
-            elif key == "branches":
+            elif key in ("branches", "split"):
                 paths = body.get("paths") if isinstance(body, Mapping) else None
                 if isinstance(paths, Sequence) and not isinstance(paths, str):
                     for path in paths:
@@ -340,11 +794,14 @@ class _TooMany(SpecError):
         """Whether the message names a top-level layer (where the user can act)."""
 
 
-class Reader:
-    """Expands a model's layers into nodes in execution order (see the module docstring)."""
+class Walker:
+    """Walks a model's layers in execution order, computing each row as it is read (see the
+    module docstring)."""
 
-    def __init__(self, blocks: Mapping[str, BlockDef], input_rank: int = 2) -> None:
+    def __init__(self, blocks: Mapping[str, BlockDef], input_rank: int, state: RunState) -> None:
         self.blocks = blocks
+        self.state = state
+        """The engine's state for this run: the settings, the rows so far, the notes."""
         self.input_rank = input_rank
         """Spatial axes of the model's input: a rank-free name (``conv``) is first read as its
         family's kind for that rank, so its row is named as its kind (the engine reads it again
@@ -362,11 +819,11 @@ class Reader:
             tuple[object, object, tuple[object, str, object, Mapping[str, object]]],
         ] = {}
         """Items already substituted and split, by identity of the item and its parameters."""
-        self._uses: dict[
-            tuple[int, int], tuple[object, object, BlockDef, object, bool, Mapping[str, object]]
-        ] = {}
+        self._uses: dict[tuple[int, int], tuple[object, object, dict[str, object], bool]] = {}
         """Block uses already bound, by identity of the (substituted) item and its parameters:
-        (item, parameters, block, name, trainable, the block's parameters)."""
+        (item, parameters, the block's parameters bound, trainable)."""
+        self._conditioned: dict[int, tuple[object, Mapping[object, object]]] = {}
+        """Items with an ``if``, by identity -> (the item, the item without it)."""
         self._envs: dict[object, dict[str, object]] = {}
         """One parameter mapping per block and equal arguments, so that equal uses share the
         work above."""
@@ -379,12 +836,15 @@ class Reader:
         self._kept: list[object] = []
         """Values compared by identity, kept alive so that their ids stay theirs."""
 
-    def read_model(self, items: Sequence[object]) -> list[Node]:
+    def read_model(self, items: Sequence[object], start: Tensor) -> Tensor:
+        """Walk the model's layers from its input; the tensor that comes out."""
         try:
             self._measure(items, {}, (), (), 0, 0, 0)
         except _Stop:
-            pass  # reading reports the problem, with the layer's position
-        return self.read_list(items, Scope(), {}, ())
+            pass  # walking reports the problem, with the layer's position
+        top = Scope()
+        top.tensors["input"] = start
+        return self.read_list(items, top, {}, (), start)
 
     def measure(self, items: Sequence[object]) -> int:
         """Rows the top-level ``items`` expand to, without expanding them; raises SpecError when
@@ -460,6 +920,10 @@ class Reader:
     ) -> tuple[int, int, str, str]:
         """(rows, steps, what to call the item, how its rows come about) for one item. Only
         what shapes the expansion is substituted: a leaf is one row, whatever its values."""
+        if isinstance(item, Mapping) and "if" in item:
+            if not self._holds(item["if"], env, where):
+                return 0, 0, "the item", ""
+            item = self._without_if(item)
         if isinstance(item, Mapping) and "repeat" in item:
             count = self._repeat_count(item, env, where)
             if count == 0:
@@ -477,9 +941,9 @@ class Reader:
         key = normalize_name(type_name)
         if key in self.blocks:  # its arguments, as reading substitutes them
             body = substitute(body, env, where)
-        elif key in ("residual", "branches"):
+        elif key in ("residual", "branches", "split"):
             body = _open(body, env, where, key)
-        if key in ("residual", "branches") or key in self.blocks:
+        if key in ("residual", "branches", "split") or key in self.blocks:
             body, extra = _layer_keys_apart(body, extra, where)
         if key == "residual":
             if isinstance(body, Mapping):
@@ -496,13 +960,14 @@ class Reader:
                 steps_before + main[1],
             )
             return main[0] + side[0] + 1, main[1] + side[1], "residual", ""
-        if key == "branches":
+        if key in ("branches", "split"):
             if isinstance(body, Mapping):
                 body = {k: _open(v, env, where, str(k)) for k, v in body.items()}
                 paths = body.get("paths")
                 if isinstance(paths, list):
                     body["paths"] = [_open(path, env, where, "paths") for path in paths]
-            _, paths = self._branches_parts(body, where)
+                body.pop("sections", None)
+            _, paths = self._branches_parts(body, where, key)
             rows = steps = 0
             for path in paths:
                 more = self._measure(
@@ -516,8 +981,8 @@ class Reader:
                 )
                 rows += more[0]
                 steps += more[1]
-            return rows + 1, steps, "branches", ""
-        if find_kind(type_name) is not None:
+            return rows + 1, steps, key, ""
+        if find_kind(type_name) is not None or key in MERGE_LAYERS:
             return 1, 0, show(type_name), ""
         block = self.blocks.get(key)
         if block is None or block.name in stack:
@@ -604,22 +1069,28 @@ class Reader:
             self._sizing[name] = tuple(p for p in params if p in needed)
         return self._sizing[key]
 
-    # -- reading -----------------------------------------------------------------------------
+    # -- reading and computing, in one walk ----------------------------------------------------
     def read_list(
         self,
         items: Sequence[object],
         scope: Scope,
         env: Mapping[str, object],
         stack: tuple[str, ...],
-    ) -> list[Node]:
-        nodes: list[Node] = []
+        flow: Tensor,
+    ) -> Tensor:
+        """Walk a list of layers from ``flow``; the tensor that comes out."""
         for item in items:
-            nodes.extend(self.read_item(item, scope, env, stack))
-        return nodes
+            flow = self.read_item(item, scope, env, stack, flow)
+        return flow
 
     def read_item(
-        self, item: object, scope: Scope, env: Mapping[str, object], stack: tuple[str, ...]
-    ) -> Iterator[Node]:
+        self,
+        item: object,
+        scope: Scope,
+        env: Mapping[str, object],
+        stack: tuple[str, ...],
+        flow: Tensor,
+    ) -> Tensor:
         where = _where(self.rows + 1, stack)
         if scope.depth > MAX_NESTING or len(stack) > MAX_NESTING:
             raise SpecError(
@@ -627,10 +1098,13 @@ class Reader:
                 f"(blocks in use: {' -> '.join(stack[:3])} ...): too deeply for any network; "
                 "flatten it"
             )
+        if isinstance(item, Mapping) and "if" in item:
+            if not self._holds(item["if"], env, where):
+                return flow
+            item = self._without_if(item)
         if isinstance(item, Mapping) and "repeat" in item:
             self._count_step(where)
-            yield from self._repeat(item, scope, env, stack, where)
-            return
+            return self._repeat(item, scope, env, stack, where, flow)
         # Copies of a repeated item meet the same item and parameters again: read it once.
         seen = self._forms.get((id(item), id(env)))
         if seen is not None and seen[0] is item and seen[1] is env:
@@ -641,72 +1115,74 @@ class Reader:
             type_name, body, extra = split_forms(item, where)
             self._forms[(id(original), id(env))] = (original, env, (item, type_name, body, extra))
         key = normalize_name(type_name)
-        use = self._uses.get((id(item), id(env))) if key in self.blocks else None
-        if use is not None and use[0] is item and use[1] is env:  # a block used again
-            _, _, used, name, trainable, inner_env = use
-            self._check_cycle(used, stack)
-            self._count_step(where)
-            path = scope.assign(used.name, name, where)
-            yield from self._enter(used, path, trainable, inner_env, scope, stack)
-            return
-        # A construct or block checks its `trainable` here; a leaf checks its own, with its name.
-        grouping = key in ("residual", "branches") or key in self.blocks
-        if grouping:
+        merge = MERGE_LAYERS.get(key)
+        grouping = key in CONSTRUCTS or key in self.blocks
+        if grouping or merge is not None:
             body, extra = _layer_keys_apart(body, extra, where)
+        else:
+            body, extra = _inputs_apart(body, extra, where)
+        inputs = self._inputs(extra, scope, where, flow)
+        if merge is not None:
+            return self._merge_layer(merge, type_name, body, extra, inputs, scope, where)
+        if key in self.blocks:
+            return self._use(key, item, body, extra, scope, env, stack, where, inputs)
+        if len(inputs) != 1:
+            raise SpecError(
+                f"{where}: {show(type_name)} takes one input, got {len(inputs)} "
+                f"({', '.join(show(name) for name in _listed(extra))}); to join tensors use a "
+                "merge layer: add, concat, multiply, average, maximum, minimum or subtract"
+            )
+        flow = inputs[0]
         trainable = self._trainable(extra, where) if grouping else True
         if key == "residual":
-            yield self._residual(body, extra, scope, env, stack, where, trainable)
-            return
+            return self._residual(body, extra, scope, env, stack, where, trainable, flow)
         if key == "branches":
-            yield self._branches(body, extra, scope, env, stack, where, trainable)
-            return
+            return self._branches(body, extra, scope, env, stack, where, trainable, flow)
+        if key == "split":
+            return self._split(body, extra, scope, env, stack, where, trainable, flow)
         kind = find_kind(type_name, self.input_rank)
-        if kind is not None:
-            self._count_row(where)
-            # An unchanged item (the same object: a repeat, a block without $ in it, a block
-            # used again with equal arguments) is checked once; `substitute` returns a new
-            # object whenever anything changed.
-            # Its rows share the checked values and the parameters as placed (kept by a
-            # rank-free layer), so a row costs its name and its number.
-            prior = self._checked.get(id(item))
-            if prior is not None and prior[0] is item:
-                yield build_layer(kind, prior[2], where, scope, self.rows, prior[1])[0]
-                return
-            params = place_positional(kind, body, where, type_name)
-            params.update(extra)
-            layer, checked = build_layer(kind, params, where, scope, self.rows)
-            self._checked[id(item)] = (item, checked, params)
-            yield layer
-            return
-        block = self.blocks.get(key)
-        if block is None:
-            names = [*spellings(), *CONSTRUCTS, *(b.name for b in self.blocks.values())]
+        if kind is None:
+            names = [
+                *spellings(),
+                *CONSTRUCTS,
+                *MERGE_LAYERS,
+                *(b.name for b in self.blocks.values()),
+            ]
             raise SpecError(
                 f"{where}: unknown layer type {show(type_name)}"
                 f"{did_you_mean(type_name, names)}; `convcalc layers` lists them"
             )
-        self._check_cycle(block, stack)
-        self._count_step(where)
-        name = extra.get("name")
-        path = scope.assign(block.name, name, where)
-        inner_env = self._shared_env(block, self._bind(block, body, f"{where} ({path})"))
-        self._uses[(id(item), id(env))] = (item, env, block, name, trainable, inner_env)
-        yield from self._enter(block, path, trainable, inner_env, scope, stack)
-
-    def _enter(
-        self,
-        block: BlockDef,
-        path: str,
-        trainable: bool,
-        inner_env: Mapping[str, object],
-        scope: Scope,
-        stack: tuple[str, ...],
-    ) -> Iterator[Node]:
-        """The layers of one use of a block, named ``path``, under its parameters."""
-        self.scopes[path] = block.name
-        yield from self.read_list(
-            block.layers, scope.child(path, trainable), inner_env, (*stack, block.name)
+        self._count_row(where)
+        # An unchanged item (the same object: a repeat, a block without $ in it, a block used
+        # again with equal arguments) is checked once; `substitute` returns a new object
+        # whenever anything changed. Its rows share the checked values and the parameters as
+        # placed (kept by a rank-free layer), so a row costs its name and its number.
+        prior = self._checked.get(id(item))
+        if prior is not None and prior[0] is item:
+            params, checked = prior[2], prior[1]
+            label = scope.assign(kind.name, params.get("name"), where)
+            layer = build_layer(
+                kind, params, where, label, self.rows, scope.depth, checked, scope.trainable
+            )[0]
+        else:
+            params = place_positional(kind, body, where, type_name)
+            params.update(extra)
+            label = scope.assign(kind.name, params.get("name"), where)
+            layer, checked = build_layer(
+                kind, params, where, label, self.rows, scope.depth, None, scope.trainable
+            )
+            self._checked[id(item)] = (item, checked, params)
+        row = apply(
+            layer, self.rows, flow.shape, flow.field, self.state.settings, scope.depth, self.state
         )
+        return self._emit(row, scope)
+
+    def _emit(self, row: LayerRow, scope: Scope, local: str | None = None) -> Tensor:
+        """Report a row; its output, named in ``scope`` (by ``local``, else its own name)."""
+        self.state.rows.append(row)
+        tensor = Tensor(row.output_shape, row.receptive_field, row.name)
+        scope.tensors[local or _local(row.name)] = tensor
+        return tensor
 
     def _count_row(self, where: str) -> None:
         self.rows += 1
@@ -730,6 +1206,125 @@ class Reader:
         key = (block.name, tuple((k, canon.key(v, 0)[0]) for k, v in env.items()))
         return self._envs.setdefault(key, env)
 
+    # -- named tensors -------------------------------------------------------------------------
+    def _inputs(
+        self, extra: Mapping[str, object], scope: Scope, where: str, flow: Tensor
+    ) -> list[Tensor]:
+        """The tensors an item takes: those its ``inputs`` names, else the one before it."""
+        if "inputs" not in extra:
+            return [flow]
+        names = _listed(extra)
+        if not names:
+            raise SpecError(
+                f"{where}: inputs {show(extra['inputs'])} is not valid: give the names of "
+                "earlier layers or constructs, e.g. inputs: [up4, enc4]"
+            )
+        found = []
+        for name in names:
+            tensor = scope.find(name)
+            if tensor is None:
+                known = scope.visible()
+                listed = show_names([show(n) for n in known[-8:]], len(known))
+                raise SpecError(
+                    f"{where}: input {show(name)} names no earlier tensor here"
+                    f"{did_you_mean(name, known)}; a layer can take the model's or block's "
+                    "input (input) and any layer or construct named before it in the same "
+                    f"block (name: ... on it). Named so far: {listed or 'none'}"
+                )
+            found.append(tensor)
+        return found
+
+    def _merge_layer(
+        self,
+        merge: Merge,
+        type_name: str,
+        body: object,
+        extra: Mapping[str, object],
+        inputs: list[Tensor],
+        scope: Scope,
+        where: str,
+    ) -> Tensor:
+        """A merge written as a layer, Keras' Add()([a, b]): its inputs by name."""
+        if body is not None and not (isinstance(body, Mapping) and not body):
+            if isinstance(body, (list, tuple)) and "inputs" not in extra:
+                extra = {**extra, "inputs": list(body)}
+                inputs = self._inputs(extra, scope, where, inputs[0])
+            else:
+                raise SpecError(
+                    f"{where}: {show(type_name)} takes only its inputs, e.g. "
+                    f"{merge.value}: [a, b] or {{type: {merge.value}, inputs: [a, b]}}"
+                )
+        if len(inputs) < 2 or (merge is Merge.SUBTRACT and len(inputs) != 2):
+            wanted = "exactly two" if merge is Merge.SUBTRACT else "at least two"
+            raise SpecError(
+                f"{where}: {merge.value} joins {wanted} tensors, got {len(inputs)}; name them: "
+                f"{merge.value}: [a, b] (the model's or block's input is 'input')"
+            )
+        self._count_row(where)
+        label = scope.assign(merge.value, extra.get("name"), where)
+        row = merge_row(
+            merge,
+            label,
+            self.rows,
+            scope.depth,
+            f"{merge.value} cannot join its inputs",
+            tuple(f"input {show(name)}" for name in _listed(extra)),
+            [(t.shape, t.field, t.source) for t in inputs],
+            self.state.settings,
+        )
+        return self._emit(row, scope)
+
+    # -- blocks --------------------------------------------------------------------------------
+    def _use(
+        self,
+        key: str,
+        item: object,
+        body: object,
+        extra: Mapping[str, object],
+        scope: Scope,
+        env: Mapping[str, object],
+        stack: tuple[str, ...],
+        where: str,
+        inputs: list[Tensor],
+    ) -> Tensor:
+        """One use of a block: its layers under its parameters and the shapes of its inputs."""
+        block = self.blocks[key]
+        self._check_cycle(block, stack)
+        self._count_step(where)
+        name = extra.get("name")
+        path = scope.assign(block.name, name, where)
+        use = self._uses.get((id(item), id(env)))
+        if use is not None and use[0] is item and use[1] is env:  # a block used again
+            bound, trainable = use[2], use[3]
+        else:
+            trainable = self._trainable(extra, where)
+            bound = self._bind(block, body, f"{where} ({path})")
+            self._uses[(id(item), id(env))] = (item, env, bound, trainable)
+        names = block.inputs or ("input",)
+        if len(inputs) != len(names):
+            raise SpecError(
+                f"{where} ({path}): block '{block.name}' takes {len(names)} "
+                f"input{'s' if len(names) != 1 else ''} ({', '.join(names)}), got "
+                f"{len(inputs)}; give them in order: inputs: [{', '.join(names)}]"
+            )
+        seen = dict(bound)
+        for position, (input_name, tensor) in enumerate(zip(names, inputs, strict=True)):
+            described = _shape_names(tensor.shape, self.state.settings)
+            if position == 0:
+                seen.update({f"in_{k}": v for k, v in described.items()})
+            if block.inputs:
+                seen.update({f"{input_name}_{k}": v for k, v in described.items()})
+        inner_env = self._shared_env(block, seen)
+        self.scopes[path] = block.name
+        inner = scope.child(path, trainable, sees=False)
+        inner.tensors["input"] = inputs[0]
+        for input_name, tensor in zip(names, inputs, strict=True):
+            inner.tensors[input_name] = tensor
+        out = self.read_list(block.layers, inner, inner_env, (*stack, block.name), inputs[0])
+        scope.tensors[_local(path)] = out
+        return out
+
+    # -- constructs ----------------------------------------------------------------------------
     def _repeat(
         self,
         item: Mapping[object, object],
@@ -737,7 +1332,8 @@ class Reader:
         env: Mapping[str, object],
         stack: tuple[str, ...],
         where: str,
-    ) -> Iterator[Node]:
+        flow: Tensor,
+    ) -> Tensor:
         for key in item:
             if key not in ("repeat", "layers"):
                 raise SpecError(
@@ -747,7 +1343,8 @@ class Reader:
         count = self._repeat_count(item, env, where)
         layers = self._list(item.get("layers"), "repeat", where)
         for _ in range(count):
-            yield from self.read_list(layers, scope, env, stack)
+            flow = self.read_list(layers, scope, env, stack, flow)
+        return flow
 
     def _residual(
         self,
@@ -758,9 +1355,10 @@ class Reader:
         stack: tuple[str, ...],
         where: str,
         trainable: bool,
-    ) -> MergeSpec:
+        flow: Tensor,
+    ) -> Tensor:
         layers, shortcut = self._residual_parts(body, where)
-        paths = [("layers", layers, None), ("shortcut", shortcut, "shortcut")]
+        paths = [("layers", layers, None, flow), ("shortcut", shortcut, "shortcut", flow)]
         return self._merge_node(
             "residual", Merge.ADD, paths, extra, scope, env, stack, where, trainable
         )
@@ -774,47 +1372,126 @@ class Reader:
         stack: tuple[str, ...],
         where: str,
         trainable: bool,
-    ) -> MergeSpec:
+        flow: Tensor,
+    ) -> Tensor:
         merge, paths = self._branches_parts(body, where)
-        labelled: list[tuple[str, Sequence[object], str | None]] = [
-            (f"path {number}", path, None) for number, path in enumerate(paths, 1)
+        labelled: list[tuple[str, Sequence[object], str | None, Tensor]] = [
+            (f"path {number}", path, None, flow) for number, path in enumerate(paths, 1)
         ]
         return self._merge_node(
             "branches", merge, labelled, extra, scope, env, stack, where, trainable
         )
 
-    def _merge_node(
+    def _split(
         self,
-        construct: str,
-        merge: Merge,
-        paths: list[tuple[str, Sequence[object], str | None]],
+        body: object,
         extra: Mapping[str, object],
         scope: Scope,
         env: Mapping[str, object],
         stack: tuple[str, ...],
         where: str,
         trainable: bool,
-    ) -> MergeSpec:
-        """Paths read in order inside the construct's scope, then the merge row.
+        flow: Tensor,
+    ) -> Tensor:
+        """``split``: the channels cut into consecutive parts, one per path (PyTorch's
+        ``torch.split``/``chunk``, Keras' ``ops.split``), each path run on its part, then
+        merged (ShuffleNet's channel split)."""
+        if not isinstance(body, Mapping):
+            raise SpecError(
+                f"{where}: split takes {{sections: 2, paths: [[...], [...]], merge: concat}}"
+            )
+        for key in body:
+            if key not in ("sections", "merge", "paths"):
+                raise SpecError(
+                    f"{where}: split takes sections, merge and paths; unknown key "
+                    f"{show(str(key))}{did_you_mean(str(key), ['sections', 'merge', 'paths'])}"
+                )
+        merge, paths = self._branches_parts(
+            {k: v for k, v in body.items() if k != "sections"}, where, "split"
+        )
+        settings = self.state.settings
+        shape = flow.shape
+        if len(shape) < 1:
+            raise SpecError(f"{where}: split needs channels to cut, not a scalar input")
+        axis = 0 if settings.layout is Layout.CHW or len(shape) == 1 else len(shape) - 1
+        channels = shape[axis]
+        sizes = _sections(body.get("sections", len(paths)), channels, len(paths), where)
+        labelled: list[tuple[str, Sequence[object], str | None, Tensor]] = []
+        for number, (path, size) in enumerate(zip(paths, sizes, strict=True), 1):
+            part = shape[:axis] + (size,) + shape[axis + 1 :]
+            labelled.append((f"part {number}", path, None, flow._replace(shape=part)))
+        return self._merge_node(
+            "split", merge, labelled, extra, scope, env, stack, where, trainable
+        )
+
+    def _merge_node(
+        self,
+        construct: str,
+        merge: Merge,
+        paths: list[tuple[str, Sequence[object], str | None, Tensor]],
+        extra: Mapping[str, object],
+        scope: Scope,
+        env: Mapping[str, object],
+        stack: tuple[str, ...],
+        where: str,
+        trainable: bool,
+    ) -> Tensor:
+        """Paths walked in order inside the construct's scope, each from its own input, then
+        the merge row.
 
         Each path is (label for messages, its layers, the name of a sub-scope or None to share
-        the construct's own scope, as a residual's main layers do).
+        the construct's own scope, as a residual's main layers do, its input).
         """
         path = scope.assign(construct, extra.get("name"), where)
         self.scopes[path] = construct
         inner = scope.child(path, trainable)
-        read: list[tuple[Node, ...]] = []
-        for _, layers, sub in paths:
+        outcomes: list[tuple[Shape, Field | None, str]] = []
+        for _, layers, sub, start in paths:
             target = inner
             if sub is not None and layers:
                 sub_path = inner.assign(sub, None, where)
                 self.scopes[sub_path] = sub
                 target = inner.child(sub_path)
-            read.append(tuple(self.read_list(layers, target, env, stack)))
+            out = self.read_list(layers, target, env, stack, start)
+            outcomes.append((out.shape, out.field, out.source))
         self._count_row(where)
-        inner.assign(merge, None, where)
-        labels = tuple(label for label, _, _ in paths)
-        return MergeSpec(construct, path, merge, tuple(read), labels, self.rows, inner.depth)
+        merge_name = inner.assign(merge.value, None, where)
+        row = merge_row(
+            merge,
+            merge_name,
+            self.rows,
+            inner.depth,
+            f"{construct} '{path}' cannot {merge.value} its paths",
+            tuple(label for label, _, _, _ in paths),
+            outcomes,
+            self.state.settings,
+        )
+        self.state.rows.append(row)
+        out = Tensor(row.output_shape, row.receptive_field, row.name)
+        inner.tensors[merge.value] = out
+        scope.tensors[_local(path)] = out
+        return out
+
+    # -- conditions ----------------------------------------------------------------------------
+    def _holds(self, raw: object, env: Mapping[str, object], where: str) -> bool:
+        """An item's ``if``: true or false, from a value or an expression over parameters."""
+        value = substitute(raw, env, where, "if")
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        raise SpecError(
+            f"{where}: if {show(raw)} is not valid: it is a condition, true or false, such as "
+            "$stride == 1 or $se (the item is left out when it is false)"
+        )
+
+    def _without_if(self, item: Mapping[object, object]) -> Mapping[object, object]:
+        """The item without its ``if`` key: one object per item, so the work on it is shared."""
+        kept = self._conditioned.get(id(item))
+        if kept is None or kept[0] is not item:
+            kept = (item, {k: v for k, v in item.items() if k != "if"})
+            self._conditioned[id(item)] = kept
+        return kept[1]
 
     # -- the parts of each construct -----------------------------------------------------------
     def _residual_parts(
@@ -840,16 +1517,17 @@ class Reader:
         return layers, shortcut
 
     def _branches_parts(
-        self, body: object, where: str
+        self, body: object, where: str, construct: str = "branches"
     ) -> tuple[Merge, list[Sequence[object]]]:
+        merges = "|".join(merge.value for merge in Merge)
         if not isinstance(body, Mapping):
             raise SpecError(
-                f"{where}: branches takes {{merge: concat|add|multiply, paths: [[...], [...]]}}}}"
+                f"{where}: {construct} takes {{merge: {merges}, paths: [[...], [...]]}}"
             )
         for key in body:
             if key not in ("merge", "paths"):
                 raise SpecError(
-                    f"{where}: branches takes merge and paths; unknown key "
+                    f"{where}: {construct} takes merge and paths; unknown key "
                     f"{show(str(key))}{did_you_mean(str(key), ['merge', 'paths'])}"
                 )
         try:
@@ -861,14 +1539,19 @@ class Reader:
         paths = body.get("paths")
         if not isinstance(paths, Sequence) or isinstance(paths, str) or len(paths) < 2:
             raise SpecError(
-                f"{where}: branches needs 'paths': a list of at least two paths, "
+                f"{where}: {construct} needs 'paths': a list of at least two paths, "
                 "each a list of layers ([] is the identity)"
+            )
+        if merge is Merge.SUBTRACT and len(paths) != 2:
+            raise SpecError(
+                f"{where}: subtract takes exactly two paths, the second taken from the first; "
+                f"{construct} has {len(paths)}"
             )
         for number, path in enumerate(paths, start=1):
             if path is None:
                 continue
             if not isinstance(path, Sequence) or isinstance(path, str):
-                raise SpecError(f"{where}: path {number} of branches must be a list of layers")
+                raise SpecError(f"{where}: path {number} of {construct} must be a list of layers")
         return merge, [p or [] for p in paths]
 
     @staticmethod
@@ -1012,7 +1695,7 @@ class _Canon:
     ``1`` is not ``true``), for remembering work by value. Each container is looked at once per
     call (shared parts cost once); structures are numbered in the reader's table."""
 
-    def __init__(self, reader: Reader) -> None:
+    def __init__(self, reader: Walker) -> None:
         self.reader = reader
         self.done: dict[int, tuple[object, bool]] = {}
 
