@@ -1411,8 +1411,6 @@ class Walker:
         )
         settings = self.state.settings
         shape = flow.shape
-        if len(shape) < 1:
-            raise SpecError(f"{where}: split needs channels to cut, not a scalar input")
         axis = 0 if settings.layout is Layout.CHW or len(shape) == 1 else len(shape) - 1
         channels = shape[axis]
         sizes = _sections(body.get("sections", len(paths)), channels, len(paths), where)
