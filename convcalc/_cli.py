@@ -345,7 +345,7 @@ def _report_and_print(spec: dict[str, object], common: Common) -> None:
             report = report._replace(
                 notes=(
                     *report.notes,
-                    f"{len(report.layers):,} layers are shown as {shown} rows, blocks folded "
+                    f"{len(report.layers):,} layers are shown as {shown:,} rows, blocks folded "
                     f"below depth {depth}; --depth all shows every layer",
                 )
             )
@@ -401,25 +401,20 @@ def _default_depth(report: Any) -> int | None:
 
 
 def _print(report: Any, output_format: OutputFormat) -> None:
-    from ._render import render
-
     if output_format is OutputFormat.TABLE:
         from ._render import print_table
 
         print_table(report)
         return
-    if output_format is OutputFormat.JSON:
-        from ._render._json import json_chunks
+    from ._render import chunks
 
-        chunk: list[str] = []
-        for piece in json_chunks(report):  # a piece at a time: large models stay small
-            chunk.append(piece)
-            if len(chunk) == 512:
-                sys.stdout.write("".join(chunk))
-                chunk.clear()
-        sys.stdout.write("".join(chunk))
-        return
-    sys.stdout.write(render(report, output_format))
+    batch: list[str] = []
+    for piece in chunks(report, output_format):  # a piece at a time: large models stay small
+        batch.append(piece)
+        if len(batch) == 512:
+            sys.stdout.write("".join(batch))
+            batch.clear()
+    sys.stdout.write("".join(batch))
 
 
 def _given(**options: object) -> dict[str, object]:

@@ -17,7 +17,7 @@ from ._catalogue import family_member, find_kind
 from ._errors import ShapeError
 from ._kind import Call, Geometry, Receptive, Shape, Weights
 from ._layer import INPUT_SHAPE, TORCH_READING, LayerSpec, TorchReading, read_values
-from ._report import Field, LayerRow, Report, Totals
+from ._report import Field, LayerRow, Report, Rows, Totals
 from ._settings import Framework, Layout, Merge, Settings, assert_never
 from ._values import LARGEST, Invalid, WholeNumber, axes_word, show, show_shape
 
@@ -36,12 +36,37 @@ class RunState:
         self.settings = settings
         self.model_input = model_input
         """The shape the user typed: a rank-free layer that meets it must not guess a batch."""
-        self.rows: list[LayerRow] = []
+        self.rows = Rows()
+        """Every row so far, in order (past a point, in a temporary file)."""
+        self.sums = [0, 0, 0, 0, 0]
+        """Running totals: trainable, non-trainable, buffers, MACs, activation elements."""
         self.memo: Memo = {}
         self.remarks: dict[str, str] = {}
         """The report's notes, by key (a note is made once however many layers make it)."""
         self.reread: dict[tuple[int, int], LayerSpec] = {}
         """(id of a family layer's raw parameters, rank) -> the layer read at that rank."""
+
+    def emit(self, row: LayerRow) -> None:
+        """Record a row and add it to the totals."""
+        self.rows.append(row)
+        sums = self.sums
+        sums[0] += row.trainable_params
+        sums[1] += row.non_trainable_params
+        sums[2] += row.buffers
+        sums[3] += row.macs
+        sums[4] += math.prod(row.output_shape)
+
+    def totals(self) -> Totals:
+        trainable, frozen, buffers, macs, activations = self.sums
+        size = self.settings.dtype.bytes
+        return Totals(
+            params=trainable + frozen,
+            trainable_params=trainable,
+            non_trainable_params=frozen,
+            macs=macs,
+            param_bytes=(trainable + frozen + buffers) * size,
+            activation_bytes=activations * (self.settings.batch or 1) * size,
+        )
 
 
 def report_of(
@@ -54,14 +79,13 @@ def report_of(
 ) -> Report:
     """The report of a finished run: its rows, totals and notes (the layout hint first)."""
     notes = ([hint + "."] if hint else []) + list(state.remarks.values())
-    rows = state.rows
     return Report(
         name,
         state.settings,
         model_input,
         output,
-        tuple(rows),
-        _totals(rows, state.settings),
+        state.rows.frozen(),
+        state.totals(),
         dict(scopes),
         tuple(notes),
     )
@@ -454,20 +478,3 @@ def _next_field(
         # in floats, and past any real input, so it is the whole input.
         return None
     return Field(tuple(sizes), tuple(jumps), tuple(starts))
-
-
-def _totals(rows: list[LayerRow], settings: Settings) -> Totals:
-    size = settings.dtype.bytes
-    trainable = sum(row.trainable_params for row in rows)
-    frozen = sum(row.non_trainable_params for row in rows)
-    buffers = sum(row.buffers for row in rows)
-    batch = settings.batch or 1
-    activations = sum(math.prod(row.output_shape) for row in rows)
-    return Totals(
-        params=trainable + frozen,
-        trainable_params=trainable,
-        non_trainable_params=frozen,
-        macs=sum(row.macs for row in rows),
-        param_bytes=(trainable + frozen + buffers) * size,
-        activation_bytes=activations * batch * size,
-    )

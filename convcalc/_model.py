@@ -296,11 +296,13 @@ class Scope:
                     f"{where}: the name {show(label)} contains '.', which "
                     "separates the parts of nested names; use '_' instead"
                 )
-            if label in self.taken:
+            if label in self.taken or self._made(label):
+                earlier = self.taken.get(label, "an earlier layer, named so by default")
                 raise SpecError(
-                    f"{where}: the name {show(label)} is already used by "
-                    f"{self.taken[label]}; layer names must be unique"
+                    f"{where}: the name {show(label)} is already used by {earlier}; layer "
+                    "names must be unique"
                 )
+            self.taken[label] = where
         else:
             counter = self.counters.get(base, 0)
             label = base if counter == 0 else f"{base}_{counter}"
@@ -308,8 +310,20 @@ class Scope:
                 counter += 1
                 label = f"{base}_{counter}"
             self.counters[base] = counter + 1
-        self.taken[label] = where
         return f"{self.prefix}.{label}" if self.prefix else label
+
+    def _made(self, label: str) -> bool:
+        """Whether ``label`` was already given here by default. Default names are not kept
+        (a repeat of a million layers would keep a million): ``base``, ``base_1``, ... are
+        the ones below the base's counter, and a default name skips every name the user gave."""
+        if self.counters.get(label, 0) > 0:
+            return True
+        base, _, number = label.rpartition("_")
+        return (
+            number.isdigit()
+            and number == str(int(number))
+            and 0 < int(number) < self.counters.get(base, 0)
+        )
 
     def child(self, path: str, trainable: bool = True, sees: bool = True) -> Scope:
         return Scope(path, self.depth + 1, self.trainable and trainable, self if sees else None)
@@ -622,6 +636,38 @@ def _listed(extra: Mapping[str, object]) -> list[str]:
     return names
 
 
+def _referenced(lists: list[Sequence[object]]) -> frozenset[str] | None:
+    """Every name the model's layers take a tensor by (``inputs``, a merge layer's list); None
+    when a name is an expression, which could be any. Each part is looked at once (shared
+    parts, as YAML aliases make them, cost once)."""
+    names: set[str] = set()
+    seen: set[int] = set()
+    todo: list[object] = list(lists)
+    while todo:
+        value = todo.pop()
+        if not isinstance(value, (Mapping, list, tuple)) or id(value) in seen:
+            continue
+        seen.add(id(value))
+        if not isinstance(value, Mapping):
+            todo.extend(value)
+            continue
+        for key, item in value.items():
+            if key in ("inputs", "input") or (
+                isinstance(key, str) and normalize_name(key) in MERGE_LAYERS
+            ):
+                for name in item if isinstance(item, (list, tuple)) else [item]:
+                    if isinstance(name, str) and "$" in name:
+                        return None
+                    if isinstance(name, str):
+                        names.add(name.strip())
+                    elif isinstance(name, int) and not isinstance(name, bool) and abs(name) < HUGE:
+                        names.add(str(name))
+            todo.append(item)
+        if isinstance(value.get("type"), str) and normalize_name(value["type"]) in MERGE_LAYERS:
+            return None  # {type: add, _: [...]} and forms like it: keep every name
+    return frozenset(names)
+
+
 def _local(path: str) -> str:
     """A dotted path's last part: the name a row is known by in its scope."""
     return path.rpartition(".")[2]
@@ -802,6 +848,9 @@ class Walker:
         self.blocks = blocks
         self.state = state
         """The engine's state for this run: the settings, the rows so far, the notes."""
+        self.referenced: frozenset[str] | None = None
+        """The names the model takes tensors by (None: any name may be): only those tensors
+        are kept, so a million rows do not keep a million."""
         self.input_rank = input_rank
         """Spatial axes of the model's input: a rank-free name (``conv``) is first read as its
         family's kind for that rank, so its row is named as its kind (the engine reads it again
@@ -842,6 +891,7 @@ class Walker:
             self._measure(items, {}, (), (), 0, 0, 0)
         except _Stop:
             pass  # walking reports the problem, with the layer's position
+        self.referenced = _referenced([items, *(block.layers for block in self.blocks.values())])
         top = Scope()
         top.tensors["input"] = start
         return self.read_list(items, top, {}, (), start)
@@ -1179,10 +1229,15 @@ class Walker:
 
     def _emit(self, row: LayerRow, scope: Scope, local: str | None = None) -> Tensor:
         """Report a row; its output, named in ``scope`` (by ``local``, else its own name)."""
-        self.state.rows.append(row)
+        self.state.emit(row)
         tensor = Tensor(row.output_shape, row.receptive_field, row.name)
-        scope.tensors[local or _local(row.name)] = tensor
+        self._name(scope, local or _local(row.name), tensor)
         return tensor
+
+    def _name(self, scope: Scope, local: str, tensor: Tensor) -> None:
+        """Keep a tensor under its name, if the model takes any tensor by that name."""
+        if self.referenced is None or local in self.referenced:
+            scope.tensors[local] = tensor
 
     def _count_row(self, where: str) -> None:
         self.rows += 1
@@ -1321,7 +1376,7 @@ class Walker:
         for input_name, tensor in zip(names, inputs, strict=True):
             inner.tensors[input_name] = tensor
         out = self.read_list(block.layers, inner, inner_env, (*stack, block.name), inputs[0])
-        scope.tensors[_local(path)] = out
+        self._name(scope, _local(path), out)
         return out
 
     # -- constructs ----------------------------------------------------------------------------
@@ -1464,10 +1519,10 @@ class Walker:
             outcomes,
             self.state.settings,
         )
-        self.state.rows.append(row)
+        self.state.emit(row)
         out = Tensor(row.output_shape, row.receptive_field, row.name)
-        inner.tensors[merge.value] = out
-        scope.tensors[_local(path)] = out
+        self._name(inner, merge.value, out)
+        self._name(scope, _local(path), out)
         return out
 
     # -- conditions ----------------------------------------------------------------------------

@@ -6,9 +6,12 @@ never compute anything of their own.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import pickle
+import tempfile
+import weakref
+from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
-from typing import NamedTuple
+from typing import IO, NamedTuple, overload
 
 from ._kind import Shape
 from ._settings import Settings
@@ -111,7 +114,7 @@ class Report(NamedTuple):
     settings: Settings
     input_shape: Shape
     output_shape: Shape
-    layers: tuple[LayerRow, ...]
+    layers: Sequence[LayerRow]
     totals: Totals
     scopes: Mapping[str, str] = MappingProxyType({})
     """Dotted path of every block use and construct -> its type (``basic``, ``residual``)."""
@@ -143,7 +146,7 @@ def fold(report: Report, depth: int) -> Report:
     output and receptive field, and the sums of parameters, MACs and buffers. Totals are the
     same: folding changes what is shown, not what is counted.
     """
-    rows: list[LayerRow] = []
+    rows = Rows()
     group: list[LayerRow] = []
     prefix = ""
 
@@ -163,7 +166,7 @@ def fold(report: Report, depth: int) -> Report:
             prefix = head
         group.append(row)
     flush()
-    return report._replace(layers=tuple(rows))
+    return report._replace(layers=rows.frozen())
 
 
 def _folded(group: list[LayerRow], name: str, kind: str, depth: int) -> LayerRow:
@@ -182,3 +185,106 @@ def _folded(group: list[LayerRow], name: str, kind: str, depth: int) -> LayerRow
         buffers=sum(row.buffers for row in group),
         explain=tuple(line for row in group for line in (f"{row.name}:", *row.explain)),
     )
+
+
+# -- rows in bounded memory ---------------------------------------------------------------------
+# A network has a few hundred rows, and they stay in memory (a report holds a plain tuple). A
+# model that expands to a million rows (the limit, ``_model.MAX_ROWS``) would hold them all
+# several times over; :class:`Rows` instead writes every further CHUNK rows to an anonymous
+# temporary file (pickled: the file is this process's own, and deleted when closed) and reads
+# them back a chunk at a time whenever it is iterated, as often as a renderer needs (a table
+# goes over its rows once for the widths and once to print them). Memory then stays near what
+# KEPT rows take, whatever the model's size.
+
+KEPT = 20_000
+"""Rows kept in memory before any is written out: more than any real network has."""
+
+CHUNK = 4_096
+"""Rows written (and read back) together once past :data:`KEPT`."""
+
+
+class Rows(Sequence[LayerRow]):
+    """An append-only sequence of rows that spills to a temporary file past :data:`KEPT`."""
+
+    def __init__(self) -> None:
+        self._head: list[LayerRow] = []
+        self._tail: list[LayerRow] = []
+        """Rows past KEPT not yet written out (fewer than CHUNK)."""
+        self._file: IO[bytes] | None = None
+        self._offsets: list[int] = []
+        """Where each written chunk starts in the file."""
+        self._count = 0
+
+    def append(self, row: LayerRow) -> None:
+        self._count += 1
+        if len(self._head) < KEPT:
+            self._head.append(row)
+            return
+        self._tail.append(row)
+        if len(self._tail) == CHUNK:
+            self._write()
+
+    def _write(self) -> None:
+        if self._file is None:
+            self._file = tempfile.TemporaryFile()
+            weakref.finalize(self, self._file.close)  # closed (and so deleted) with the rows
+        self._file.seek(0, 2)
+        self._offsets.append(self._file.tell())
+        pickle.dump(self._tail, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._tail = []
+
+    def _chunk(self, number: int) -> list[LayerRow]:
+        assert self._file is not None
+        self._file.seek(self._offsets[number])  # each read seeks: iterations may interleave
+        chunk: list[LayerRow] = pickle.load(self._file)
+        return chunk
+
+    @property
+    def spilled(self) -> bool:
+        """Whether some rows are in the file (else :meth:`frozen` is a plain tuple)."""
+        return self._file is not None
+
+    def frozen(self) -> Sequence[LayerRow]:
+        """What a report holds: a tuple when everything is in memory, else this sequence."""
+        return self if self.spilled else tuple(self._head + self._tail)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[LayerRow]:
+        yield from self._head
+        for number in range(len(self._offsets)):
+            yield from self._chunk(number)
+        yield from self._tail
+
+    @overload
+    def __getitem__(self, index: int) -> LayerRow: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[LayerRow]: ...
+
+    def __getitem__(self, index: int | slice) -> LayerRow | Sequence[LayerRow]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._count))]
+        if index < 0:
+            index += self._count
+        if not 0 <= index < self._count:
+            raise IndexError("row index out of range")
+        if index < len(self._head):
+            return self._head[index]
+        index -= len(self._head)
+        written = len(self._offsets) * CHUNK
+        if index >= written:
+            return self._tail[index - written]
+        return self._chunk(index // CHUNK)[index % CHUNK]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or len(other) != self._count:
+            return False
+        return all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        where = "partly in a temporary file" if self.spilled else "in memory"
+        return f"<{self._count:,} rows, {where}>"

@@ -8,6 +8,7 @@ module is imported when asked for; none of them imports rich.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from .._report import Report
@@ -16,7 +17,7 @@ from .._settings import OutputFormat, assert_never
 if TYPE_CHECKING:
     from ._table import print_table
 
-__all__ = ["print_table", "render"]
+__all__ = ["chunks", "print_table", "render"]
 
 
 def __getattr__(name: str) -> Any:
@@ -52,3 +53,21 @@ def render(
         return render_csv(report)
     else:
         assert_never(fmt)
+
+
+def chunks(report: Report, fmt: OutputFormat) -> Iterator[str]:
+    """The report in ``fmt`` (not the table, which :func:`print_table` writes) in pieces, to be
+    written one after the other: a model of a million rows is never held as one text."""
+    if fmt is OutputFormat.JSON:
+        from ._json import json_chunks
+
+        return json_chunks(report)
+    if fmt is OutputFormat.MARKDOWN:
+        from ._markdown import markdown_chunks
+
+        return markdown_chunks(report)
+    if fmt is OutputFormat.CSV:
+        from ._csv import csv_chunks
+
+        return csv_chunks(report)
+    return iter([render(report, fmt)])

@@ -9,7 +9,7 @@ line, the totals as a two-column table, the notes as quoted lines and, with expl
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from .._report import Report
 from . import _units
@@ -31,16 +31,14 @@ def _separator(numeric: Sequence[bool]) -> str:
     return "|" + "|".join("---:" if right else "---" for right in numeric) + "|"
 
 
-def _layers(report: Report) -> list[str]:
+def _layers(report: Report) -> Iterator[str]:
     non_trainable = _units.has_non_trainable(report)
     columns = _units.columns(report)
-    lines = [
-        _line([column.header for column in columns]),
-        _separator([column.numeric for column in columns]),
-    ]
+    yield _line([column.header for column in columns])
+    yield _separator([column.numeric for column in columns])
     batch = report.settings.batch
-    lines += [_line(_units.cells(row, batch, non_trainable, _INDENT)) for row in report.layers]
-    return lines
+    for row in report.layers:
+        yield _line(_units.cells(row, batch, non_trainable, _INDENT))
 
 
 def _totals(report: Report) -> list[str]:
@@ -65,20 +63,33 @@ def _fence(lines: Sequence[str]) -> str:
     return "`" * max(3, longest + 1)
 
 
-def _working(report: Report) -> list[str]:
+def _working(report: Report) -> Iterator[str]:
     # A code block per layer: the formulas are full of '*', which Markdown would eat.
-    lines = ["", "### Working"]
+    yield from ("", "### Working")
     for row in report.layers:
         working = _units.explain_lines(row)
         fence = _fence(working)
-        lines += ["", f"**{_units.explain_heading(row)}**", "", fence + "text", *working, fence]
-    return lines
+        yield from ("", f"**{_units.explain_heading(row)}**", "", fence + "text", *working, fence)
+
+
+def markdown_chunks(report: Report) -> Iterator[str]:
+    """The Markdown a few hundred lines at a time, each line ending with a newline."""
+    heading = f"**{_units.title(report)}** · {_units.settings_line(report)}"
+    parts: list[Iterable[str]] = [[heading, ""], _layers(report), [""], _totals(report)]
+    parts.append(_notes(report))
+    if report.settings.explain:
+        parts.append(_working(report))
+    lines: list[str] = []
+    for part in parts:
+        for line in part:
+            lines.append(line)
+            if len(lines) == 512:
+                yield "\n".join(lines) + "\n"
+                lines.clear()
+    if lines:
+        yield "\n".join(lines) + "\n"
 
 
 def render_markdown(report: Report) -> str:
     """The report as GitHub-flavoured Markdown, ending with a newline."""
-    heading = f"**{_units.title(report)}** · {_units.settings_line(report)}"
-    lines = [heading, "", *_layers(report), "", *_totals(report), *_notes(report)]
-    if report.settings.explain:
-        lines += _working(report)
-    return "\n".join(lines) + "\n"
+    return "".join(markdown_chunks(report))
