@@ -391,7 +391,7 @@ def test_arithmetic_is_pythons(text: str, a: int, b: int, c: int) -> None:
         ("1" + "+1" * MAX_LENGTH, {}, f"at most {MAX_LENGTH:,}"),
         ("$f + 1" + " " * 300_000, {"f": 1}, "300,006 characters"),
         ("$f ** 2", {"f": 2}, "unexpected '*' at character 5"),
-        ("$f / 2", {"f": 2}, "unexpected '/ 2'"),
+        ("$f ^ 2", {"f": 2}, "unexpected '^ 2'"),
         ("__import__('os').system('true')", {}, "not integer arithmetic"),
         ("$f +", {"f": 2}, "ends too early"),
         ("($f", {"f": 2}, "unclosed '('"),
