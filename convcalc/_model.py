@@ -1375,6 +1375,7 @@ class Walker:
         inner.tensors["input"] = inputs[0]
         for input_name, tensor in zip(names, inputs, strict=True):
             inner.tensors[input_name] = tensor
+            inner.taken[input_name] = f"the block's input {input_name!r}"  # never shadowed
         out = self.read_list(block.layers, inner, inner_env, (*stack, block.name), inputs[0])
         self._name(scope, _local(path), out)
         return out

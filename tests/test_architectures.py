@@ -27,6 +27,7 @@ WRITTEN = {
     # file in tests/data/architectures -> its key in architectures.json
     "unet_valid": "pytorch_unet_valid_572",
     "unet_same": "pytorch_unet_same_256",
+    "keras_nasnet_mobile": "keras_nasnet_mobile",
 }
 
 

@@ -671,3 +671,12 @@ def test_measuring_refuses_too_many_block_uses(monkeypatch: pytest.MonkeyPatch) 
     }
     message = error(spec)
     assert "repeat at layer 1 would expand" in message and "at most 10 (MAX_STEPS)" in message
+
+
+def test_a_layer_cannot_take_the_name_of_its_blocks_input() -> None:
+    spec = {
+        "input": [4],
+        "blocks": {"cell": {"inputs": ["h", "p"], "layers": [{"dense": {"units": 4, "name": "p"}}]}},
+        "layers": [{"cell": {"inputs": ["input", "input"]}}],
+    }
+    assert "the name 'p' is already used by the block's input 'p'" in error(spec)
