@@ -409,11 +409,14 @@ def _print(report: Any, output_format: OutputFormat) -> None:
     from ._render import chunks
 
     batch: list[str] = []
+    size = 0
     for piece in chunks(report, output_format):  # a piece at a time: large models stay small
         batch.append(piece)
-        if len(batch) == 512:
+        size += len(piece)
+        if size > 65_536:
             sys.stdout.write("".join(batch))
             batch.clear()
+            size = 0
     sys.stdout.write("".join(batch))
 
 

@@ -7,11 +7,20 @@ whole hierarchy to exit code 2 in one place.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 
 class ConvCalcError(ValueError):
-    """Something in the user's input is wrong; the message is ready to show them."""
+    """Something in the user's input is wrong; the message is ready to show them.
+
+    Its text never carries a control character: names are data, and a name from a file
+    (``"a\x1b]0;TITLE\x07"``) is written escaped wherever a message quotes it, for the Python
+    API as for the command line. Escaping is idempotent, so a message built from escaped parts
+    stays as it is."""
+
+    def __init__(self, message: object = "") -> None:
+        super().__init__(escape(str(message)))
 
 
 class SpecError(ConvCalcError):
@@ -44,3 +53,14 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` or an empty string."""
     match = closest(word, choices)
     return f" (did you mean '{match}'?)" if match else ""
+
+
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
+
+
+def escape(text: str) -> str:
+    """``text`` with every control character (and line or direction mark) written as an
+    escape, so a name never moves the cursor, retitles a terminal or reorders a line."""
+    if not _UNSAFE.search(text):
+        return text
+    return _UNSAFE.sub(lambda match: match.group().encode("unicode_escape").decode(), text)

@@ -48,7 +48,7 @@ from ._engine import (
 from ._errors import ConvCalcError, SpecError, did_you_mean
 from ._expr import ExprError, evaluate, has_reference, references
 from ._kind import REQUIRED, Shape
-from ._layer import LAYER_KEYS, Checked, build_layer, place_positional
+from ._layer import LAYER_KEYS, POSITIONAL, Checked, build_layer, place_positional
 from ._report import Field, LayerRow, Report
 from ._settings import (
     DEFAULT_LAYOUT,
@@ -338,6 +338,15 @@ class Scope:
             scope = scope.parent
         return None
 
+    def given(self) -> list[str]:
+        """The names given by the user here and in the scopes this one sees."""
+        names: list[str] = []
+        scope: Scope | None = self
+        while scope is not None:
+            names[:0] = [n for n in scope.taken if not scope.taken[n].startswith("the block")]
+            scope = scope.parent
+        return names
+
     def visible(self) -> list[str]:
         """Every name :meth:`find` knows, nearest last."""
         chain = []
@@ -396,6 +405,12 @@ a real network has (ResNet-152 uses its blocks 50 times). They make no rows of t
 cost reading time all the same (some 10 µs each: a chain of blocks, each using the next twice,
 with ``repeat: 0`` at the bottom, makes no rows at all), so they are bounded too."""
 
+SCOPES_KEPT = 100_000
+"""Construct paths kept for folding (block uses are bounded by MAX_STEPS and always kept)."""
+
+_CACHED = 2_048
+"""Distinct block parameter mappings remembered before the walk forgets what it shared."""
+
 MAX_VALUE_DEPTH = 4 * MAX_NESTING + 8
 """Lists and mappings inside one another in one layer's value: the deepest nesting of
 constructs the reader follows, written out, at four per level."""
@@ -448,7 +463,11 @@ def read_blocks(raw: object) -> dict[str, BlockDef]:
         where = f"block {show(str(name))}"
         if not isinstance(name, str) or not name.isidentifier():
             raise SpecError(f"{where}: a block name is a word like basic or bottleneck")
-        if find_kind(name) is not None or normalize_name(name) in CONSTRUCTS:
+        if (
+            find_kind(name) is not None
+            or normalize_name(name) in CONSTRUCTS
+            or normalize_name(name) in MERGE_LAYERS
+        ):
             raise SpecError(f"{where}: that is already a layer type; give the block another name")
         if isinstance(body, Sequence) and not isinstance(body, str):
             body = {"layers": body}
@@ -494,6 +513,17 @@ def _block_inputs(raw: object, where: str) -> tuple[str, ...]:
         )
     if len(set(names)) != len(names):
         raise SpecError(f"{where}: inputs {show(raw)} names an input twice; give each once")
+    for reserved in ("in", "input"):
+        if reserved in names[1:] or (reserved == "in" and reserved in names):
+            raise SpecError(
+                f"{where}: an input cannot be called {reserved!r}: "
+                + (
+                    "$in_channels and the like are the first input's sizes"
+                    if reserved == "in"
+                    else "input is the block's first input"
+                )
+                + "; choose another name"
+            )
     return tuple(names)
 
 
@@ -636,36 +666,40 @@ def _listed(extra: Mapping[str, object]) -> list[str]:
     return names
 
 
-def _referenced(lists: list[Sequence[object]]) -> frozenset[str] | None:
-    """Every name the model's layers take a tensor by (``inputs``, a merge layer's list); None
-    when a name is an expression, which could be any. Each part is looked at once (shared
-    parts, as YAML aliases make them, cost once)."""
+def _referenced(lists: list[object]) -> frozenset[str]:
+    """Every name the model may take a tensor by: the names in ``inputs`` and in merge layers'
+    lists; when one is an expression (a name from a parameter), every text in the model, which
+    holds whatever it could be. Either way as many as the file has, not its rows. Each part is
+    looked at once (shared parts, as YAML aliases make them, cost once)."""
     names: set[str] = set()
+    texts: set[str] = set()
+    computed = False
     seen: set[int] = set()
     todo: list[object] = list(lists)
     while todo:
         value = todo.pop()
+        if isinstance(value, str):
+            texts.add(value.strip())
+            continue
         if not isinstance(value, (Mapping, list, tuple)) or id(value) in seen:
             continue
         seen.add(id(value))
         if not isinstance(value, Mapping):
             todo.extend(value)
             continue
+        merge = isinstance(value.get("type"), str) and normalize_name(value["type"]) in MERGE_LAYERS
         for key, item in value.items():
-            if key in ("inputs", "input") or (
+            if key in ("inputs", "input", POSITIONAL if merge else "inputs") or (
                 isinstance(key, str) and normalize_name(key) in MERGE_LAYERS
             ):
                 for name in item if isinstance(item, (list, tuple)) else [item]:
-                    if isinstance(name, str) and "$" in name:
-                        return None
                     if isinstance(name, str):
+                        computed = computed or "$" in name
                         names.add(name.strip())
                     elif isinstance(name, int) and not isinstance(name, bool) and abs(name) < HUGE:
                         names.add(str(name))
             todo.append(item)
-        if isinstance(value.get("type"), str) and normalize_name(value["type"]) in MERGE_LAYERS:
-            return None  # {type: add, _: [...]} and forms like it: keep every name
-    return frozenset(names)
+    return frozenset(names | texts) if computed else frozenset(names)
 
 
 def _local(path: str) -> str:
@@ -834,7 +868,7 @@ class _Stop(Exception):
 class _TooMany(SpecError):
     """The model expands beyond MAX_ROWS or MAX_STEPS."""
 
-    def __init__(self, message: str, placed: bool) -> None:
+    def __init__(self, message: str, placed: bool = False) -> None:
         super().__init__(message)
         self.placed = placed
         """Whether the message names a top-level layer (where the user can act)."""
@@ -848,7 +882,9 @@ class Walker:
         self.blocks = blocks
         self.state = state
         """The engine's state for this run: the settings, the rows so far, the notes."""
-        self.referenced: frozenset[str] | None = None
+        self.partial = False
+        """Whether measuring met something it could not follow (and counted it as nothing)."""
+        self.referenced: frozenset[str] = frozenset()
         """The names the model takes tensors by (None: any name may be): only those tensors
         are kept, so a million rows do not keep a million."""
         self.input_rank = input_rank
@@ -872,6 +908,8 @@ class Walker:
         """Block uses already bound, by identity of the (substituted) item and its parameters:
         (item, parameters, the block's parameters bound, trainable)."""
         self._conditioned: dict[int, tuple[object, Mapping[object, object]]] = {}
+        self._read_sizes: dict[str, frozenset[str]] = {}
+        """Per block: the inputs whose sizes its values name (see :meth:`_reads`)."""
         """Items with an ``if``, by identity -> (the item, the item without it)."""
         self._envs: dict[object, dict[str, object]] = {}
         """One parameter mapping per block and equal arguments, so that equal uses share the
@@ -891,7 +929,9 @@ class Walker:
             self._measure(items, {}, (), (), 0, 0, 0)
         except _Stop:
             pass  # walking reports the problem, with the layer's position
-        self.referenced = _referenced([items, *(block.layers for block in self.blocks.values())])
+        self.referenced = _referenced(
+            [items, *((block.layers, block.params) for block in self.blocks.values())]
+        )
         top = Scope()
         top.tensors["input"] = start
         return self.read_list(items, top, {}, (), start)
@@ -900,9 +940,12 @@ class Walker:
         """Rows the top-level ``items`` expand to, without expanding them; raises SpecError when
         over the limits, and for anything it cannot follow (reading would say why)."""
         try:
-            return self._measure(items, {}, (), (), 0, 0, 0)[0]
+            rows = self._measure(items, {}, (), (), 0, 0, 0)[0]
         except _Stop:
+            rows = -1
+        if rows < 0 or self.partial:
             raise SpecError("the model cannot be measured: read it to see why") from None
+        return rows
 
     # -- measuring (no expansion) --------------------------------------------------------------
     def _measure(
@@ -952,8 +995,11 @@ class Walker:
             if problem.placed or depth:
                 raise
             raise _TooMany(f"{problem}; it is part of {_describe(item)} at {where}", True) from None
-        except SpecError:
-            raise _Stop from None
+        except (SpecError, _Stop):
+            # What depends on an input's shape ($in_channels), or is wrong (the walk says
+            # why, at its place), counts as nothing here; the rest is still measured.
+            self.partial = True
+            return 0, 0
         _limit(what, where, rows, steps, rows_before, steps_before, detail, not depth)
         return rows, steps
 
@@ -972,13 +1018,13 @@ class Walker:
         what shapes the expansion is substituted: a leaf is one row, whatever its values."""
         if isinstance(item, Mapping) and "if" in item:
             if not self._holds(item["if"], env, where):
-                return 0, 0, "the item", ""
+                return 0, 1, "the item", ""  # a step, as repeat: 0 is
             item = self._without_if(item)
         if isinstance(item, Mapping) and "repeat" in item:
             count = self._repeat_count(item, env, where)
             if count == 0:
                 return 0, 1, "repeat", ""
-            layers = self._list(item.get("layers"), "repeat", where)
+            layers = self._list(_open(item.get("layers"), env, where, "layers"), "repeat", where)
             rows, steps = self._measure(
                 layers, env, env_key, stack, depth, rows_before, steps_before + 1
             )
@@ -1150,6 +1196,7 @@ class Walker:
             )
         if isinstance(item, Mapping) and "if" in item:
             if not self._holds(item["if"], env, where):
+                self._count_step(where)  # as repeat: 0 is: a million skipped items cost time
                 return flow
             item = self._without_if(item)
         if isinstance(item, Mapping) and "repeat" in item:
@@ -1191,6 +1238,11 @@ class Walker:
         if key == "split":
             return self._split(body, extra, scope, env, stack, where, trainable, flow)
         kind = find_kind(type_name, self.input_rank)
+        if kind is None and key == "repeat":
+            raise SpecError(
+                f"{where}: a repeat is written {{repeat: 3, layers: [...]}}: the count beside "
+                "the layers it repeats (a chain has no repeat: write the layers out)"
+            )
         if kind is None:
             names = [
                 *spellings(),
@@ -1236,7 +1288,7 @@ class Walker:
 
     def _name(self, scope: Scope, local: str, tensor: Tensor) -> None:
         """Keep a tensor under its name, if the model takes any tensor by that name."""
-        if self.referenced is None or local in self.referenced:
+        if local in self.referenced:
             scope.tensors[local] = tensor
 
     def _count_row(self, where: str) -> None:
@@ -1254,6 +1306,41 @@ class Walker:
                 f"{where}: the model expands more than {MAX_STEPS:,} block uses and repeats "
                 "(MAX_STEPS), even if few rows come out of them; lower a repeat count"
             )
+
+    def _scope(self, path: str, construct: str) -> None:
+        """Record a construct's path for folding, while fewer than SCOPES_KEPT are: past that,
+        a construct named by default (``residual_12``) is recognised by its name."""
+        if len(self.scopes) < SCOPES_KEPT:
+            self.scopes[path] = construct
+
+    def _trim(self) -> None:
+        """Forget the work remembered for sharing: uses of a block whose values change at every
+        use (a width from its input's size) would otherwise keep every one of them."""
+        for cache in (
+            self._forms,
+            self._checked,
+            self._uses,
+            self._envs,
+            self._sizes,
+            self._interned,
+            self._conditioned,
+            self.state.memo,
+            self.state.reread,
+        ):
+            cache.clear()
+        self._kept.clear()
+
+    def _reads(self, block: BlockDef) -> frozenset[str]:
+        """The inputs (``in`` for the first) whose sizes a block's values name: only those are
+        worked out at each use."""
+        found = self._read_sizes.get(block.name)
+        if found is None:
+            names = _all_references([block.layers, [value for _, value in block.params]])
+            found = frozenset(
+                name.rpartition("_")[0] for name in names if name.rpartition("_")[2] in SHAPE_NAMES
+            )
+            self._read_sizes[block.name] = found
+        return found
 
     def _shared_env(self, block: BlockDef, env: dict[str, object]) -> dict[str, object]:
         """The one parameter mapping for this block and these values (compared by value)."""
@@ -1279,6 +1366,7 @@ class Walker:
             tensor = scope.find(name)
             if tensor is None:
                 known = scope.visible()
+                known += [n for n in scope.given() if n not in known]
                 listed = show_names([show(n) for n in known[-8:]], len(known))
                 raise SpecError(
                     f"{where}: input {show(name)} names no earlier tensor here"
@@ -1300,6 +1388,9 @@ class Walker:
         where: str,
     ) -> Tensor:
         """A merge written as a layer, Keras' Add()([a, b]): its inputs by name."""
+        self._trainable(extra, where)  # checked as every layer's is; a merge has no weights
+        if isinstance(body, Mapping) and set(body) == {POSITIONAL} and "inputs" not in extra:
+            body = body[POSITIONAL]  # the chain's add:a,b
         if body is not None and not (isinstance(body, Mapping) and not body):
             if isinstance(body, (list, tuple)) and "inputs" not in extra:
                 extra = {**extra, "inputs": list(body)}
@@ -1357,18 +1448,25 @@ class Walker:
             self._uses[(id(item), id(env))] = (item, env, bound, trainable)
         names = block.inputs or ("input",)
         if len(inputs) != len(names):
+            listed = ", ".join(names[:8]) + (", ..." if len(names) > 8 else "")
             raise SpecError(
-                f"{where} ({path}): block '{block.name}' takes {len(names)} "
-                f"input{'s' if len(names) != 1 else ''} ({', '.join(names)}), got "
-                f"{len(inputs)}; give them in order: inputs: [{', '.join(names)}]"
+                f"{where} ({path}): block '{block.name}' takes {len(names):,} "
+                f"input{'s' if len(names) != 1 else ''} ({listed}), got "
+                f"{len(inputs):,}; give them in order: inputs: [{listed}]"
             )
         seen = dict(bound)
+        reads = self._reads(block)
         for position, (input_name, tensor) in enumerate(zip(names, inputs, strict=True)):
-            described = _shape_names(tensor.shape, self.state.settings)
-            if position == 0:
-                seen.update({f"in_{k}": v for k, v in described.items()})
+            prefixes = ["in"] if position == 0 else []
             if block.inputs:
-                seen.update({f"{input_name}_{k}": v for k, v in described.items()})
+                prefixes.append(input_name)
+            prefixes = [p for p in prefixes if p in reads]
+            if prefixes:
+                described = _shape_names(tensor.shape, self.state.settings)
+                for prefix in prefixes:
+                    seen.update({f"{prefix}_{k}": v for k, v in described.items()})
+        if len(self._envs) > _CACHED or len(self._forms) > 16 * _CACHED:
+            self._trim()
         inner_env = self._shared_env(block, seen)
         self.scopes[path] = block.name
         inner = scope.child(path, trainable, sees=False)
@@ -1397,7 +1495,26 @@ class Walker:
                     f"unknown key {show(str(key))}"
                 )
         count = self._repeat_count(item, env, where)
-        layers = self._list(item.get("layers"), "repeat", where)
+        layers = self._list(_open(item.get("layers"), env, where, "layers"), "repeat", where)
+        if count > 1:
+            # Its count may have come from an input's size, which measuring could not know.
+            self._kept.append(env)  # its id keys the measure below: keep it its own
+            try:
+                rows, steps = self._measure(
+                    layers, env, ("walk", id(env)), stack, scope.depth, self.rows, self.steps
+                )
+            except _Stop:
+                rows = steps = 0
+            _limit(
+                "repeat",
+                where,
+                count * rows,
+                1 + count * steps,
+                self.rows,
+                self.steps,
+                f"{count:,} times {rows:,}",
+                True,
+            )
         for _ in range(count):
             flow = self.read_list(layers, scope, env, stack, flow)
         return flow
@@ -1497,14 +1614,14 @@ class Walker:
         the construct's own scope, as a residual's main layers do, its input).
         """
         path = scope.assign(construct, extra.get("name"), where)
-        self.scopes[path] = construct
+        self._scope(path, construct)
         inner = scope.child(path, trainable)
         outcomes: list[tuple[Shape, Field | None, str]] = []
         for _, layers, sub, start in paths:
             target = inner
             if sub is not None and layers:
                 sub_path = inner.assign(sub, None, where)
-                self.scopes[sub_path] = sub
+                self._scope(sub_path, sub)
                 target = inner.child(sub_path)
             out = self.read_list(layers, target, env, stack, start)
             outcomes.append((out.shape, out.field, out.source))

@@ -152,7 +152,7 @@ def fold(report: Report, depth: int) -> Report:
 
     def flush() -> None:
         if group:
-            rows.append(_folded(group, prefix, report.scopes.get(prefix, "block"), depth))
+            rows.append(_folded(group, prefix, _scope_type(report.scopes, prefix), depth))
             group.clear()
 
     for row in report.layers:
@@ -167,6 +167,23 @@ def fold(report: Report, depth: int) -> Report:
         group.append(row)
     flush()
     return report._replace(layers=rows.frozen())
+
+
+SCOPED = ("residual", "branches", "split", "shortcut")
+"""The constructs (and the residual's shortcut) a row can be nested in, besides blocks."""
+
+
+def _scope_type(scopes: Mapping[str, str], path: str) -> str:
+    """What a folded path is: as recorded, else a construct by its default name
+    (``residual_12``: the model language keeps only so many construct paths), else a block."""
+    found = scopes.get(path)
+    if found is not None:
+        return found
+    label = path.rpartition(".")[2]
+    base, _, number = label.rpartition("_")
+    if label in SCOPED or (number.isdigit() and base in SCOPED):
+        return base if number.isdigit() and base in SCOPED else label
+    return "block"
 
 
 def _folded(group: list[LayerRow], name: str, kind: str, depth: int) -> LayerRow:

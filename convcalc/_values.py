@@ -13,6 +13,8 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
+from ._errors import escape as escape  # re-exported: names are escaped by one rule
+
 Padding = str | tuple[tuple[int, int], ...]
 """A normalised padding: a mode (``valid``, ``same``, ``causal``) or (before, after) per axis."""
 
@@ -92,17 +94,6 @@ def _show(raw: object, budget: int) -> str:
     return escape(f"<{type(raw).__name__}>")
 
 
-_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]")
-
-
-def escape(text: str) -> str:
-    """``text`` with every control character (and line or direction mark) written as an
-    escape, so a name never moves the cursor, retitles a terminal or reorders a line."""
-    if not _UNSAFE.search(text):
-        return text
-    return _UNSAFE.sub(lambda match: match.group().encode("unicode_escape").decode(), text)
-
-
 _SPLIT = re.compile(r"\s*[xX,]\s*")
 
 
@@ -161,9 +152,7 @@ def tuple_items(text: str) -> list[object]:
     return items
 
 
-def _group(
-    text: str, position: int, closing: str | None, depth: int
-) -> tuple[list[object], int]:
+def _group(text: str, position: int, closing: str | None, depth: int) -> tuple[list[object], int]:
     """Items from ``position`` up to ``closing`` (or the end); returns them and where it
     stopped (just after the closing bracket)."""
     items: list[object] = []
@@ -180,9 +169,7 @@ def _group(
             continue
         if char in ")]":
             if char != closing:
-                raise Invalid(
-                    "has unbalanced brackets; write e.g. (3, 3), [3, 3] or 3x3"
-                )
+                raise Invalid("has unbalanced brackets; write e.g. (3, 3), [3, 3] or 3x3")
             _close(items, current, nested)
             return items, position + 1
         if char == ",":
@@ -195,8 +182,7 @@ def _group(
         position += 1
     if closing is not None:
         raise Invalid(
-            f"has unbalanced brackets: a '{closing}' is missing; write e.g. "
-            "(3, 3), [3, 3] or 3x3"
+            f"has unbalanced brackets: a '{closing}' is missing; write e.g. (3, 3), [3, 3] or 3x3"
         )
     _close(items, current, nested)
     return items, position

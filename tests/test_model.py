@@ -676,7 +676,25 @@ def test_measuring_refuses_too_many_block_uses(monkeypatch: pytest.MonkeyPatch) 
 def test_a_layer_cannot_take_the_name_of_its_blocks_input() -> None:
     spec = {
         "input": [4],
-        "blocks": {"cell": {"inputs": ["h", "p"], "layers": [{"dense": {"units": 4, "name": "p"}}]}},
+        "blocks": {
+            "cell": {"inputs": ["h", "p"], "layers": [{"dense": {"units": 4, "name": "p"}}]}
+        },
         "layers": [{"cell": {"inputs": ["input", "input"]}}],
     }
     assert "the name 'p' is already used by the block's input 'p'" in error(spec)
+
+
+def test_the_constructs_folding_recognises_are_the_languages() -> None:
+    from convcalc import _model, _report
+
+    assert set(_report.SCOPED) == {*_model.CONSTRUCTS, "shortcut"} - {"repeat"}
+
+
+def test_folding_names_constructs_past_those_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    from convcalc import _model
+
+    monkeypatch.setattr(_model, "SCOPES_KEPT", 1)
+    spec = {"input": [4], "layers": [{"repeat": 3, "layers": [{"residual": ["relu"]}]}]}
+    report = analyze(spec)
+    assert list(report.scopes) == ["residual"]
+    assert [row.type for row in fold(report, 0).layers] == ["residual"] * 3
