@@ -675,6 +675,98 @@ def layers(
     sys.stdout.write(describe_kind(kind, width))
 
 
+def _complete_solve_types(incomplete: str) -> list[str]:
+    from ._solve import layer_names
+
+    return [name for name in layer_names() if name.startswith(incomplete)]
+
+
+_Text = Annotated[str | None, typer.Option(show_default=False)]
+
+
+@commands.command(short_help="Backwards: the layers that map one size to another.")
+def solve(
+    size: Annotated[
+        str,
+        typer.Argument(metavar="IN", help="The input's spatial size: 224, or 224x160 per axis"),
+    ],
+    out: Annotated[
+        str,
+        typer.Option("--out", help="The output's spatial size wanted: 112, or 112x80 per axis"),
+    ],
+    type: Annotated[
+        str,
+        typer.Option(
+            "--type",
+            help="conv, depthwise_conv, separable_conv, maxpool, avgpool, conv_transpose, or a "
+            "class name with its rank (Conv2d, MaxPooling1D)",
+            autocompletion=_complete_solve_types,
+        ),
+    ] = "conv",
+    kernel: Annotated[str | None, typer.Option(help="Fix the kernel (3, or 3x5)")] = None,
+    stride: Annotated[str | None, typer.Option(help="Fix the stride")] = None,
+    padding: Annotated[
+        str | None, typer.Option(help="Fix the padding: valid, same, causal, or zeros per side")
+    ] = None,
+    dilation: Annotated[str | None, typer.Option(help="Fix the dilation")] = None,
+    output_padding: Annotated[
+        str | None,
+        typer.Option(help="Fix a transposed conv's output_padding (none: Keras' unset)"),
+    ] = None,
+    ceil_mode: Annotated[
+        bool, typer.Option("--ceil-mode", help="PyTorch pools: solve with ceil_mode on")
+    ] = False,
+    kernels: Annotated[str, typer.Option(help="Kernels searched: LO-HI")] = "1-11",
+    strides: Annotated[str, typer.Option(help="Strides searched: LO-HI")] = "1-4",
+    dilations: Annotated[str, typer.Option(help="Dilations searched: LO-HI")] = "1-4",
+    paddings: Annotated[
+        str | None,
+        typer.Option(help="Zeros per side searched: LO-HI (default: 0 to the kernel's reach)"),
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(help="List at most N solutions, simplest first", min=1)
+    ] = None,
+    framework: Annotated[
+        Framework,
+        typer.Option(help="keras or pytorch: whose rules apply", case_sensitive=False),
+    ] = Framework.KERAS,
+    format: Annotated[
+        OutputFormat,
+        typer.Option("--format", "-f", help="table, json, markdown or csv", case_sensitive=False),
+    ] = OutputFormat.TABLE,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Each solution's working: why its padding works")
+    ] = False,
+) -> None:
+    """Every kernel, stride, padding and dilation (and output_padding) of one layer that maps
+    IN to OUT under the framework's rules, simplest first; options fix values, the rest are
+    searched."""
+    from ._render._solve import print_solutions, render_solutions
+    from ._solve import Bounds, parse_range
+
+    bounds = Bounds(
+        kernel=parse_range(kernels, "--kernels"),
+        stride=parse_range(strides, "--strides"),
+        dilation=parse_range(dilations, "--dilations"),
+        padding=None if paddings is None else parse_range(paddings, "--paddings", smallest=0),
+    )
+    from ._solve import solve as find
+
+    fixed = {
+        "kernel": kernel,
+        "stride": stride,
+        "padding": padding,
+        "dilation": dilation,
+        "output_padding": output_padding,
+        "ceil_mode": ceil_mode or None,
+    }
+    found = find(size, out, type, framework, fixed, bounds, explain=explain, limit=limit)
+    if format is OutputFormat.TABLE:
+        print_solutions(found)
+    else:
+        sys.stdout.write(render_solutions(found, format))
+
+
 zoo_app = typer.Typer(
     help="Built-in models: list them, or show one's YAML.",
     no_args_is_help=False,
