@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from ._kind import LayerKind, Param
 from ._kinds_basic import BASIC_KINDS
+from ._kinds_channels import CHANNEL_KINDS
 from ._kinds_depthwise import DEPTHWISE_KINDS
-from ._kinds_more import MORE_KINDS
 from ._kinds_norm import NORM_KINDS
+from ._kinds_resize import RESIZE_KINDS
+from ._kinds_tokens import TOKEN_KINDS
 from ._kinds_transpose import TRANSPOSE_KINDS
 from ._kinds_window import WINDOW_KINDS
 from ._values import normalize_name
@@ -19,8 +21,10 @@ CATALOGUE: tuple[LayerKind, ...] = (
     *WINDOW_KINDS,
     *DEPTHWISE_KINDS,
     *TRANSPOSE_KINDS,
-    *MORE_KINDS,
+    *RESIZE_KINDS,
     *NORM_KINDS,
+    *CHANNEL_KINDS,
+    *TOKEN_KINDS,
     *BASIC_KINDS,
 )
 """Every kind, in the order ``convcalc layers`` lists them."""

@@ -346,7 +346,7 @@ def test_formula_text_is_checked() -> None:
         "convcalc._kinds_transpose",
         "convcalc._kinds_basic",
         "convcalc._kinds_norm",
-        "convcalc._kinds_more",
+        "convcalc._kinds_resize",
     ],
 )
 def test_every_formula_compiles(module: str) -> None:

@@ -128,3 +128,20 @@ def test_limits_table_matches_the_constants() -> None:
     assert limits["a value quoted back in a message"].startswith(f"{_values.SHOWN} characters")
     assert limits["digits of a number"].startswith("30 ")
     assert _values.HUGE == 10**30
+
+
+def test_every_model_in_the_readme_runs(tmp_path: Path) -> None:
+    from convcalc._input._yaml import read_model_source
+
+    models = [
+        block
+        for block in re.findall(r"```yaml\n(.*?)```", README, re.S)
+        if block.startswith("input:") or "\ninput:" in block
+    ]
+    assert len(models) >= 3
+    for number, text in enumerate(models):
+        path = tmp_path / f"readme_{number}.yaml"
+        path.write_text(text)
+        spec = read_model_source(str(path))
+        assert isinstance(spec, dict)
+        assert analyze(spec).layers, text

@@ -466,7 +466,7 @@ RESHAPE = LayerKind(
     receptive=Receptive.WHOLE,
 )
 
-MORE_KINDS: tuple[LayerKind, ...] = (
+RESIZE_KINDS: tuple[LayerKind, ...] = (
     *(_global_kind(rank, kind) for kind in ("max", "avg") for rank in (1, 2, 3)),
     *(_adaptive_kind(rank, kind) for kind in ("max", "avg") for rank in (1, 2, 3)),
     *(_zeropadding_kind(rank) for rank in (1, 2, 3)),
