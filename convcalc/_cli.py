@@ -767,6 +767,52 @@ def solve(
         sys.stdout.write(render_solutions(found, format))
 
 
+@commands.command(short_help="The input sizes a model accepts, per spatial axis.")
+def sizes(
+    file: Annotated[
+        str,
+        typer.Argument(
+            metavar="MODEL",
+            help="A YAML file, - for standard input, or zoo:NAME",
+            autocompletion=lambda incomplete: _complete_model(incomplete),
+        ),
+    ],
+    range: Annotated[
+        str, typer.Option("--range", help="The sizes tried on each axis: LO-HI")
+    ] = "1-1024",
+    framework: Annotated[
+        Framework | None,
+        typer.Option(help="keras or pytorch: whose rules apply", case_sensitive=False),
+    ] = None,
+    layout: Annotated[
+        Layout | None,
+        typer.Option(help="hwc or chw: where the channels are", case_sensitive=False),
+    ] = None,
+    format: Annotated[
+        OutputFormat,
+        typer.Option("--format", "-f", help="table, json, markdown or csv", case_sensitive=False),
+    ] = OutputFormat.TABLE,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Why the sizes just outside are refused")
+    ] = False,
+) -> None:
+    """For each spatial axis, every input size from LO to HI the model accepts (the other axes
+    held at its input's): exactly the sizes convcalc model --input accepts."""
+    from ._model import read_model
+    from ._render._sizes import render_sizes
+    from ._sizes import accepted_sizes
+    from ._solve import parse_range
+
+    low, high = parse_range(range, "--range")
+    spec = _load_model(file)
+    spec.update({k: v for k, v in {"framework": framework, "layout": layout}.items() if v})
+    model = read_model(spec)
+    axes = accepted_sizes(model, low, high)
+    title = file if model.name is None else f"{model.name} ({file})"
+    width = output_width(sys.stdout) if format is OutputFormat.TABLE else None
+    sys.stdout.write(render_sizes(title, axes, low, high, format, explain=explain, width=width))
+
+
 zoo_app = typer.Typer(
     help="Built-in models: list them, or show one's YAML.",
     no_args_is_help=False,

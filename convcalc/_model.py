@@ -48,7 +48,14 @@ from ._engine import (
 from ._errors import ConvCalcError, SpecError, did_you_mean
 from ._expr import ExprError, evaluate, has_reference, references
 from ._kind import REQUIRED, Shape
-from ._layer import LAYER_KEYS, POSITIONAL, Checked, build_layer, place_positional
+from ._layer import (
+    LAYER_KEYS,
+    POSITIONAL,
+    Checked,
+    LayerSpec,
+    build_layer,
+    place_positional,
+)
 from ._report import Field, LayerRow, Report
 from ._settings import (
     DEFAULT_LAYOUT,
@@ -87,6 +94,73 @@ class ModelSpec(NamedTuple):
     layout_given: bool = False
     """Whether the model said its layout (else it is the framework's default, and a shape
     that looks written in the other order earns a note)."""
+
+
+class ApplyOp(NamedTuple):
+    """A recorded layer: run on the tensor numbered ``source``."""
+
+    layer: LayerSpec
+    depth: int
+    source: int
+
+
+class MergeOp(NamedTuple):
+    """A recorded merge of the tensors numbered ``sources``."""
+
+    how: Merge
+    name: str
+    depth: int
+    sources: tuple[int, ...]
+
+
+class PartOp(NamedTuple):
+    """A recorded split part: the tensor numbered ``source`` with ``size`` channels on ``axis``."""
+
+    source: int
+    axis: int
+    size: int
+
+
+Op = ApplyOp | MergeOp | PartOp
+
+
+class Program(NamedTuple):
+    """What a walk computed, as operations on numbered tensors (0: the input); see
+    :meth:`Walker.record`."""
+
+    ops: tuple[Op, ...]
+    output: int
+    """The number of the tensor the model outputs."""
+
+
+def replay(program: Program, shape: Shape, state: RunState) -> Tensor:
+    """A recorded program run on the input ``shape``: the tensor that comes out, or
+    ConvCalcError where the walk would refuse it (the same rules on the same layers)."""
+    values = [Tensor(shape, initial_field(shape), "the model's input")]
+    settings = state.settings
+    for number, op in enumerate(program.ops, 1):
+        if isinstance(op, ApplyOp):
+            flow = values[op.source]
+            row = apply(op.layer, number, flow.shape, flow.field, settings, op.depth, state)
+            values.append(Tensor(row.output_shape, row.receptive_field, row.name))
+        elif isinstance(op, MergeOp):
+            inputs = [values[source] for source in op.sources]
+            row = merge_row(
+                op.how,
+                op.name,
+                number,
+                op.depth,
+                f"{op.how.value} cannot join its inputs",
+                tuple(tensor.source for tensor in inputs),
+                [(tensor.shape, tensor.field, tensor.source) for tensor in inputs],
+                settings,
+            )
+            values.append(Tensor(row.output_shape, row.receptive_field, row.name))
+        else:
+            flow = values[op.source]
+            part = flow.shape[: op.axis] + (op.size,) + flow.shape[op.axis + 1 :]
+            values.append(flow._replace(shape=part))
+    return values[program.output]
 
 
 class Tensor(NamedTuple):
@@ -882,6 +956,10 @@ class Walker:
         self.blocks = blocks
         self.state = state
         """The engine's state for this run: the settings, the rows so far, the notes."""
+        self.program: list[Op] | None = None
+        """Operations recorded while walking (see :meth:`record`), or None."""
+        self._slots: dict[int, int] = {}
+        self._held: list[Tensor] = []
         self.partial = False
         """Whether measuring met something it could not follow (and counted it as nothing)."""
         self.referenced: frozenset[str] = frozenset()
@@ -932,6 +1010,42 @@ class Walker:
         self.referenced = _referenced(
             [items, *((block.layers, block.params) for block in self.blocks.values())]
         )
+        top = Scope()
+        top.tensors["input"] = start
+        return self.read_list(items, top, {}, (), start)
+
+    def record(self, items: Sequence[object], start: Tensor) -> Program:
+        """Walk the model once, recording what it computes as a program of operations on
+        numbered tensors (0 is the input): :func:`replay` runs it on another input at a
+        fraction of a walk's cost. Only for models whose structure does not depend on their
+        input's sizes (no block reads them: see :meth:`reads_sizes`)."""
+        self.program = []
+        self._slots = {id(start): 0}
+        self._held = [start]
+        out = self.read_model(items, start)
+        program = Program(tuple(self.program), self._slots[id(out)])
+        self.program = None
+        self._slots.clear()
+        self._held.clear()
+        return program
+
+    def reads_sizes(self) -> bool:
+        """Whether any block's values name an input's size (its structure may then change
+        with the input)."""
+        return any(self._reads(block) for block in self.blocks.values())
+
+    def _record(self, op: Op, out: Tensor) -> None:
+        assert self.program is not None
+        self._slots[id(out)] = len(self._held)
+        self._held.append(out)  # kept: its id stays its own
+        self.program.append(op)
+
+    def again(self, items: Sequence[object], start: Tensor, state: RunState) -> Tensor:
+        """Walk the same model again, on another input (``convcalc sizes`` tries a thousand):
+        what was read and checked is remembered, only the arithmetic is done anew."""
+        self.state = state
+        self.rows = self.steps = 0
+        self.scopes = {}
         top = Scope()
         top.tensors["input"] = start
         return self.read_list(items, top, {}, (), start)
@@ -1277,7 +1391,10 @@ class Walker:
         row = apply(
             layer, self.rows, flow.shape, flow.field, self.state.settings, scope.depth, self.state
         )
-        return self._emit(row, scope)
+        out = self._emit(row, scope)
+        if self.program is not None:
+            self._record(ApplyOp(layer, scope.depth, self._slots[id(flow)]), out)
+        return out
 
     def _emit(self, row: LayerRow, scope: Scope, local: str | None = None) -> Tensor:
         """Report a row; its output, named in ``scope`` (by ``local``, else its own name)."""
@@ -1336,8 +1453,11 @@ class Walker:
         found = self._read_sizes.get(block.name)
         if found is None:
             names = _all_references([block.layers, [value for _, value in block.params]])
+            inputs = {"in", *block.inputs}
             found = frozenset(
-                name.rpartition("_")[0] for name in names if name.rpartition("_")[2] in SHAPE_NAMES
+                name.rpartition("_")[0]
+                for name in names
+                if name.rpartition("_")[2] in SHAPE_NAMES and name.rpartition("_")[0] in inputs
             )
             self._read_sizes[block.name] = found
         return found
@@ -1418,7 +1538,11 @@ class Walker:
             [(t.shape, t.field, t.source) for t in inputs],
             self.state.settings,
         )
-        return self._emit(row, scope)
+        out = self._emit(row, scope)
+        if self.program is not None:
+            slots = tuple(self._slots[id(t)] for t in inputs)
+            self._record(MergeOp(merge, label, scope.depth, slots), out)
+        return out
 
     # -- blocks --------------------------------------------------------------------------------
     def _use(
@@ -1590,7 +1714,10 @@ class Walker:
         labelled: list[tuple[str, Sequence[object], str | None, Tensor]] = []
         for number, (path, size) in enumerate(zip(paths, sizes, strict=True), 1):
             part = shape[:axis] + (size,) + shape[axis + 1 :]
-            labelled.append((f"part {number}", path, None, flow._replace(shape=part)))
+            piece = flow._replace(shape=part)
+            if self.program is not None:
+                self._record(PartOp(self._slots[id(flow)], axis, size), piece)
+            labelled.append((f"part {number}", path, None, piece))
         return self._merge_node(
             "split", merge, labelled, extra, scope, env, stack, where, trainable
         )
@@ -1617,6 +1744,7 @@ class Walker:
         self._scope(path, construct)
         inner = scope.child(path, trainable)
         outcomes: list[tuple[Shape, Field | None, str]] = []
+        ends: list[Tensor] = []
         for _, layers, sub, start in paths:
             target = inner
             if sub is not None and layers:
@@ -1625,6 +1753,7 @@ class Walker:
                 target = inner.child(sub_path)
             out = self.read_list(layers, target, env, stack, start)
             outcomes.append((out.shape, out.field, out.source))
+            ends.append(out)
         self._count_row(where)
         merge_name = inner.assign(merge.value, None, where)
         row = merge_row(
@@ -1639,6 +1768,9 @@ class Walker:
         )
         self.state.emit(row)
         out = Tensor(row.output_shape, row.receptive_field, row.name)
+        if self.program is not None:
+            slots = tuple(self._slots[id(t)] for t in ends)
+            self._record(MergeOp(merge, merge_name, inner.depth, slots), out)
         self._name(inner, merge.value, out)
         self._name(scope, _local(path), out)
         return out

@@ -1,0 +1,135 @@
+"""convcalc sizes: the input sizes a model accepts, against brute force.
+
+A size is listed if and only if analysing the model at that input succeeds (the definition);
+the UNet figures are the original paper's (572 -> 388; valid inputs 188 + 16k).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from convcalc import ConvCalcError, analyze
+from convcalc._cli import app
+from convcalc._input._yaml import read_model_source
+from convcalc._input._zoo import load_zoo
+from convcalc._model import Walker, read_model
+from convcalc._sizes import accepted_sizes, describe
+
+DATA = Path(__file__).parent / "data" / "architectures"
+
+
+def brute_force(spec: dict[str, Any], position: int, low: int, high: int) -> list[int]:
+    found = []
+    for size in range(low, high + 1):
+        shape = list(spec["input"])
+        shape[position] = size
+        try:
+            analyze({**spec, "input": shape})
+        except ConvCalcError:
+            continue
+        found.append(size)
+    return found
+
+
+def check_exact(spec: dict[str, Any], low: int, high: int) -> None:
+    for axis in accepted_sizes(read_model(spec), low, high):
+        assert list(axis.valid) == brute_force(spec, axis.position, low, high), axis.axis
+
+
+@pytest.mark.parametrize("name", ["resnet18", "googlenet", "alexnet", "keras_mobilenet_v2"])
+def test_zoo_models_agree_with_brute_force(name: str) -> None:
+    check_exact(load_zoo(name), 1, 120)
+
+
+def test_a_unet_accepts_the_papers_sizes() -> None:
+    # valid convolutions and four 2x2 pools with centre-cropped skips: 188 + 16k
+    spec = read_model_source(str(DATA / "unet_valid.yaml"))
+    assert isinstance(spec, dict)
+    axes = accepted_sizes(read_model(spec), 150, 600)
+    assert [a.valid for a in axes] == [tuple(range(188, 601, 16))] * 2
+    assert axes[0].summary == "every 16th size from 188 (188 + 16k)"
+    assert 572 in axes[0].valid and dict(axes[0].outputs)[572] == (2, 388, 572 - 184)
+
+
+def test_the_same_padded_unet_accepts_multiples_of_16() -> None:
+    spec = read_model_source(str(DATA / "unet_same.yaml"))
+    assert isinstance(spec, dict)
+    check_exact(spec, 1, 70)
+    axes = accepted_sizes(read_model(spec), 1, 100)
+    assert axes[0].summary == "every multiple of 16 from 16"
+
+
+def random_chain(rng: random.Random) -> dict[str, Any]:
+    layers: list[object] = []
+    for _ in range(rng.randint(1, 6)):
+        kind = rng.choice(["conv", "pool", "pad", "up", "res"])
+        if kind == "conv":
+            layers.append(
+                {
+                    "conv2d": {
+                        "filters": 4,
+                        "kernel": rng.randint(1, 5),
+                        "strides": rng.randint(1, 3),
+                        "padding": rng.choice(["valid", "same"]),
+                    }
+                }
+            )
+        elif kind == "pool":
+            layers.append({"maxpool2d": {"pool_size": rng.randint(2, 3)}})
+        elif kind == "pad":
+            layers.append({"zeropadding2d": rng.randint(1, 2)})
+        elif kind == "up":
+            layers.append({"upsampling2d": 2})
+        else:
+            layers.append(
+                {"residual": [{"conv2d": {"filters": 4, "kernel": 3}}, {"zeropadding2d": 1}]}
+            )
+    return {"input": [16, 16, 4], "layers": layers}
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_chains_agree_with_brute_force(seed: int) -> None:
+    check_exact(random_chain(random.Random(seed)), 1, 60)
+
+
+def test_replaying_and_walking_again_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    spec = load_zoo("resnet18")
+    fast = accepted_sizes(read_model(spec), 1, 80)
+    monkeypatch.setattr(Walker, "reads_sizes", lambda self: True)
+    slow = accepted_sizes(read_model(spec), 1, 80)
+    assert fast == slow
+
+
+@pytest.mark.parametrize(
+    ("valid", "summary"),
+    [
+        ((), "none from 1 to 100"),
+        ((7,), "only 7"),
+        (tuple(range(1, 101)), "every size"),
+        (tuple(range(29, 101)), "every size from 29"),
+        (tuple(range(32, 101, 32)), "every multiple of 32 from 32"),
+        (tuple(range(19, 101, 8)), "every 8th size from 19 (19 + 8k)"),
+        ((3, 5, 6, 8, 9, 11, 12), "from 3, the sizes that leave 0, 2 when divided by 3"),
+        ((1, 2, 50, 60), "1-2, 50, 60"),
+    ],
+)
+def test_summaries(valid: tuple[int, ...], summary: str) -> None:
+    high = 100 if valid != (3, 5, 6, 8, 9, 11, 12) else 12
+    assert describe(valid, 1, high) == summary
+
+
+def test_the_command(tmp_path: Path) -> None:
+    outcome = CliRunner().invoke(app, ["sizes", "zoo:lenet5", "--range", "10-40", "-f", "json"])
+    assert outcome.exit_code == 0, outcome.stderr
+    document = json.loads(outcome.stdout)
+    # LeNet-5: conv 5 (-4), pool 2, conv 5 (-4), pool 2: the smallest is 16 (16-4=12, 6, 2, 1)
+    assert [axis["min"] for axis in document["axes"]] == [16, 16]
+    assert document["axes"][0]["valid"] == list(range(16, 41))
+    bad = CliRunner().invoke(app, ["sizes", "zoo:lenet5", "--range", "9-1"])
+    assert bad.exit_code == 2 and bad.stderr.startswith("Error: ")
