@@ -451,11 +451,27 @@ def _next_field(
 ) -> Field | None:
     """The receptive field after this layer (CONTRACT section 6): per axis, the recurrence
     ``size = size_in + (kernel-1)*jump_in; jump = jump_in*stride; start = start_in +
-    ((kernel-1)/2 - pad_before)*jump_in``, written once as ``_window.RF``."""
-    if receptive is Receptive.WHOLE or field is None:
+    ((kernel-1)/2 - pad_before)*jump_in``, written once as ``_window.RF``. Its axes are
+    followed through a permute, so a conv after one slides over the axes it really slides
+    over, and a dense layer on the channels (at the end after a permute) keeps it."""
+    if field is None:
+        return None
+    positions = _positions(field, call.settings.layout)
+    if receptive is Receptive.WHOLE:
         return None
     if receptive is Receptive.POINTWISE:
-        return field
+        if geometry.order is None:
+            return field
+        moved = tuple(geometry.order.index(p) for p in positions)
+        return field._replace(axes=() if moved == _standard(field, call.settings.layout) else moved)
+    if receptive is Receptive.LAST_AXIS:
+        return field if len(call.input) - 1 not in positions else None
+    if receptive is not Receptive.WINDOW:
+        assert_never(receptive)
+    spatial = _standard(field, call.settings.layout)
+    if any(p not in positions for p in spatial[: len(geometry.windows)]):
+        return None  # it slides over an axis that is none of the field's: past following
+    which = [positions.index(p) for p in spatial[: len(geometry.windows)]]
     sizes, jumps, starts = list(field.size), list(field.jump), list(field.start)
     if call.notes is not None and geometry.windows:
         rank = len(sizes)
@@ -463,12 +479,13 @@ def _next_field(
             call.note(sliding.RF_MEANING)  # the first RF lines on the input's own field
     follow = sliding.RF.axis
     for axis, window in enumerate(geometry.windows):
-        sizes[axis], jumps[axis], starts[axis] = follow(
+        k = which[axis]
+        sizes[k], jumps[k], starts[k] = follow(
             call,
             axis,
-            sizes[axis],
-            jumps[axis],
-            starts[axis],
+            sizes[k],
+            jumps[k],
+            starts[k],
             window.kernel,
             window.stride,
             window.pad_before,
@@ -477,4 +494,14 @@ def _next_field(
         # Strides beyond any input (a stride of 2**62, repeated): the field is past counting
         # in floats, and past any real input, so it is the whole input.
         return None
-    return Field(tuple(sizes), tuple(jumps), tuple(starts))
+    return Field(tuple(sizes), tuple(jumps), tuple(starts), field.axes)
+
+
+def _standard(field: Field, layout: Layout) -> tuple[int, ...]:
+    """Where a field's axes are before any permute: the layout's spatial positions."""
+    rank = len(field.size)
+    return tuple(range(1, rank + 1)) if layout is Layout.CHW else tuple(range(rank))
+
+
+def _positions(field: Field, layout: Layout) -> tuple[int, ...]:
+    return field.axes or _standard(field, layout)

@@ -92,7 +92,11 @@ class Receptive(enum.Enum):
     POINTWISE = "pointwise"
     """Each output sees exactly what its input saw (activations, normalisation, dropout)."""
     WHOLE = "whole"
-    """Each output may see the whole input from here on (flatten, dense)."""
+    """Each output may see the whole input from here on (flatten, reshape, attention)."""
+    LAST_AXIS = "last axis"
+    """Mixes the last axis only (dense): each output sees what its position saw when that
+    axis is the channels (as in channels-last data, or tokens), the whole input when it is a
+    spatial axis."""
 
 
 class Window(NamedTuple):
@@ -110,6 +114,9 @@ class Geometry(NamedTuple):
 
     output: Shape
     windows: tuple[Window, ...] = ()
+    order: tuple[int, ...] | None = None
+    """For a permute: output axis i is input axis ``order[i]`` (the receptive field's axes
+    follow)."""
 
 
 class Weights(NamedTuple):

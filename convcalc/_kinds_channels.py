@@ -225,7 +225,7 @@ def permute_shape(call: Call) -> Geometry:
             f"{' '.join(names)} -> {' '.join(names[axis] for axis in order)}"
         )
         call.note(f"{show_shape(call.input)} -> {show_shape(output)}")
-    return Geometry(output)
+    return Geometry(output, order=tuple(order))
 
 
 PERMUTE = LayerKind(

@@ -26,6 +26,9 @@ class Field(NamedTuple):
     """Input positions between neighbouring outputs."""
     start: tuple[float, ...]
     """Centre of the first output's field, in input coordinates (the first pixel spans 0..1)."""
+    axes: tuple[int, ...] = ()
+    """Where each of its axes is in the tensor now, when a permute has moved them (empty: at
+    the layout's spatial positions, C H W's 1, 2 or H W C's 0, 1)."""
 
     def to_dict(self) -> dict[str, list[int] | list[float]]:
         return {"size": list(self.size), "jump": list(self.jump), "start": list(self.start)}

@@ -709,7 +709,6 @@ def test_receptive_field_unchanged_by_pointwise_layers() -> None:
     ("inp", "layers"),
     [
         pytest.param([8, 8, 3], ["flatten"], id="flatten"),
-        pytest.param([8, 8, 3], [{"dense": 4}], id="dense-non-flat"),
         pytest.param([8, 8, 3], ["flatten", "relu"], id="pointwise-after-flatten"),
         pytest.param([64], ["relu"], id="flat-input"),
     ],

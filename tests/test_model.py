@@ -698,3 +698,50 @@ def test_folding_names_constructs_past_those_kept(monkeypatch: pytest.MonkeyPatc
     report = analyze(spec)
     assert list(report.scopes) == ["residual"]
     assert [row.type for row in fold(report, 0).layers] == ["residual"] * 3
+
+
+# -- the receptive field through dense and permute ---------------------------------------------
+def field_sizes(spec: dict[str, Any]) -> list[list[int] | None]:
+    return [
+        row["receptive_field"]["size"] if row["receptive_field"] else None for row in rows(spec)
+    ]
+
+
+def test_dense_on_the_channels_keeps_the_field() -> None:
+    # channels last: a dense acts at each position, as a 1x1 conv does: the 3x3 field stays
+    spec = {"input": [8, 8, 3], "layers": [conv(4, 3), {"dense": 5}]}
+    assert field_sizes(spec) == [[3, 3], [3, 3]]
+    # channels first, the last axis is W: a dense on it mixes a whole row
+    spec = {"input": [3, 8, 8], "framework": "pytorch", "layers": [conv(4, 3), {"dense": 5}]}
+    assert field_sizes(spec)[-1] is None
+
+
+def test_the_field_follows_its_axes_through_a_permute() -> None:
+    # ConvNeXt's block in C H W: a 3x3 conv (field 3), to H W C, a Linear on the channels,
+    # back to C H W, another 3x3 conv: 3 + (3 - 1) = 5
+    spec = {
+        "input": [4, 8, 8],
+        "framework": "pytorch",
+        "layers": [
+            conv(4, 3, padding=1),
+            {"permute": {"torch_dims": [0, 2, 3, 1]}},
+            {"dense": 4},
+            {"permute": {"torch_dims": [0, 3, 1, 2]}},
+            conv(4, 3, padding=1),
+        ],
+    }
+    assert field_sizes(spec) == [[3, 3], [3, 3], [3, 3], [3, 3], [5, 5]]
+
+
+def test_a_permute_that_swaps_the_spatial_axes_swaps_the_field() -> None:
+    # H W C: a 3x1 conv (field 3 on H, 1 on W), H and W swapped, then a 1x3 conv slides over
+    # the new W, which is the old H: 3 + 2 = 5 on H, 1 on W
+    spec = {
+        "input": [8, 8, 3],
+        "layers": [
+            {"conv2d": {"filters": 3, "kernel": [3, 1]}},
+            {"permute": [2, 1, 3]},
+            {"conv2d": {"filters": 3, "kernel": [1, 3]}},
+        ],
+    }
+    assert field_sizes(spec) == [[3, 1], [3, 1], [5, 1]]
