@@ -28,6 +28,10 @@ WRITTEN = {
     "unet_valid": "pytorch_unet_valid_572",
     "unet_same": "pytorch_unet_same_256",
     "keras_nasnet_mobile": "keras_nasnet_mobile",
+    "torchvision_convnext_tiny": "torchvision_convnext_tiny",
+    "torchvision_shufflenet_v2_x1_0": "torchvision_shufflenet_v2_x1_0",
+    "keras_efficientnet_b0": "keras_efficientnet_b0",
+    "torchvision_vit_b_16": "torchvision_vit_b_16",
 }
 
 
@@ -58,3 +62,11 @@ def test_unet_stages(name: str) -> None:
     for stage in ("enc1", "enc2", "enc3", "enc4", "bottom", "dec4", "dec3", "dec2", "dec1"):
         assert rows[stage] == stages[stage], stage
     assert rows["head"] == stages["head"]
+
+
+def test_convnext_keeps_its_receptive_field_through_its_channels_last_blocks() -> None:
+    # stem 4x4/4: 4; each block's 7x7 depthwise conv at jump 4 adds 6*4 = 24 (its permute,
+    # LayerNorm and Linears on the channels add nothing); the 2x2/2 downsample at jump 4 adds 4
+    rows = fold(report_of("torchvision_convnext_tiny"), 0).layers
+    fields = [row.receptive_field.size[0] for row in rows[:6] if row.receptive_field]
+    assert fields == [4, 4, 28, 52, 76, 80]
