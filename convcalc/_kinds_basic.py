@@ -45,11 +45,12 @@ def dense_shape(call: Call) -> Geometry:
             "drop in_features or fix the layer before"
         )
     output = (*call.input[:-1], call.number("units"))
-    if len(call.input) > 1:
+    if len(call.input) > 2:  # an image or a volume; on tokens (L, E) it is the usual thing
         call.remark(
-            f"{call.where} gets {show_shape(call.input)}, not a flat vector: like Keras' "
-            f"Dense it acts on the last axis only and gives {show_shape(output)}. A "
-            "classifier head usually needs flatten (or global pooling) before dense",
+            f"{call.where} gets {show_shape(call.input)}, not a flat vector: as Keras' Dense "
+            f"and PyTorch's Linear do, it acts on the last axis only and gives "
+            f"{show_shape(output)}; if it is a classifier head, flatten (or global pooling) "
+            "comes before it",
             key="dense on a non-flat input",
         )
     return Geometry(output)
