@@ -30,7 +30,7 @@ from ._settings import DType, Framework, Layout, OutputFormat
 from ._terminal import output_width, parse_columns
 from ._typer_compat import click_errors as _click_errors
 from ._typer_compat import command_builders, narrow_help
-from ._values import show
+from ._values import Invalid, show
 
 # -- errors: the one place that maps them to exit code 2 ------------------------------------
 
@@ -199,18 +199,36 @@ class Common(NamedTuple):
 
     framework: Framework | None = None
     layout: Layout | None = None
-    batch: int | None = None
+    batch: str | None = None
     dtype: DType | None = None
     format: OutputFormat | None = None
     explain: bool | None = None
     depth: str | None = None
 
+    def batches(self) -> list[int | None]:
+        """``--batch``: one size, or several for a sweep; [None] when not given."""
+        if self.batch is None:
+            return [None]
+        from ._values import WholeNumber
+
+        found: list[int | None] = []
+        for item in self.batch.split(","):
+            try:
+                found.append(WholeNumber().parse(item.strip(), 0))
+            except Invalid as problem:
+                raise SpecError(
+                    f"--batch {show(self.batch)} is not valid: {problem.reason}; give a batch "
+                    "size, or several separated by commas (1,8,32)"
+                ) from None
+        return found
+
     def overrides(self) -> dict[str, object]:
         """The model-file keys these options set (a command-line option overrides the file)."""
+        batches = self.batches()
         values = {
             "framework": self.framework,
             "layout": self.layout,
-            "batch": self.batch,
+            "batch": batches[0] if len(batches) == 1 else None,
             "dtype": self.dtype,
             "explain": self.explain,
         }
@@ -249,9 +267,11 @@ _COMMON_OPTIONS = [
         (
             "batch",
             Annotated[
-                int | None,
+                str | None,
                 typer.Option(
-                    min=1, help="Batch size: shown first in shapes, scales activation memory"
+                    metavar="N[,N...]",
+                    help="Batch size: shown first in shapes, scales activation memory; "
+                    "several (1,8,32) give one row of totals each",
                 ),
             ],
         ),
@@ -330,9 +350,17 @@ def _shape(items: Sequence[str], what: str = "SHAPE") -> list[int]:
     return list(parse_shape("x".join(items) if items else None, what, " ".join(items)))
 
 
-def _report_and_print(spec: dict[str, object], common: Common) -> None:
+def _report_and_print(
+    spec: dict[str, object], common: Common, inputs: list[list[int]] | None = None
+) -> None:
     from ._model import read_model, run
 
+    batches = common.batches()
+    if len(batches) > 1 or (inputs is not None and len(inputs) > 1):
+        _sweep(spec, common, inputs or [list(spec["input"])], batches)  # type: ignore[call-overload]
+        return
+    if inputs is not None:
+        spec["input"] = inputs[0]
     spec.update(common.overrides())
     model = read_model(spec)
     report = run(model)
@@ -359,6 +387,24 @@ def _report_and_print(spec: dict[str, object], common: Common) -> None:
 
         for note in report.notes:
             typer.echo(f"Note: {escape(note)}", err=True)
+
+
+def _sweep(
+    spec: dict[str, object], common: Common, inputs: list[list[int]], batches: list[int | None]
+) -> None:
+    """One row of totals per input and batch (``--input 224,320 --batch 1,8``)."""
+    from ._model import read_model, run
+    from ._render._sweep import render_sweep
+
+    runs = []
+    base = {**spec, **common.overrides()}
+    for shape in inputs:
+        for batch in batches:
+            report = run(read_model({**base, "input": shape, "batch": batch}))
+            runs.append(report)
+    output_format = common.format or OutputFormat.TABLE
+    width = output_width(sys.stdout) if output_format is OutputFormat.TABLE else None
+    sys.stdout.write(render_sweep(runs, output_format, width=width))
 
 
 FOLD_ROWS = 60
@@ -594,9 +640,44 @@ def model(
 ) -> None:
     """A whole network from a YAML model file (`convcalc zoo show mnist_cnn` shows one)."""
     spec = _load_model(file)
+    inputs = None
     if input is not None:
-        spec["input"] = _input_override(spec, input, common, file)
-    _report_and_print(spec, common)
+        inputs = [
+            _input_override(spec, one, common, file) for one in _sweep_inputs(input, spec, common)
+        ]
+    _report_and_print(spec, common, inputs)
+
+
+def _sweep_inputs(text: str, spec: dict[str, object], common: Common) -> list[str]:
+    """``--input``: one shape, or several sizes separated by commas for a sweep
+    (``224,320,512``: each a square, or ``224x160,320x240``). Commas inside brackets belong to
+    one shape (``(3, 224, 224)``); a list of plain numbers that also reads as one shape is
+    refused with both readings."""
+    from ._values import parse_shape
+
+    if "," not in text or any(mark in text for mark in "[("):
+        return [text]
+    items = [item.strip() for item in text.split(",")]
+    try:
+        current = parse_shape(spec.get("input"))
+    except ConvCalcError:
+        return [text]
+    from ._model import read_settings
+
+    rank = len(current) - 1
+    plain = all(item.isdigit() for item in items)
+    settings = read_settings({**spec, **common.overrides()})
+    at = 0 if settings.layout is Layout.CHW else -1
+    if plain and len(items) == len(current) and int(items[at]) == current[at]:
+        return ["x".join(items)]  # a whole shape written as code writes it: 3,224,224
+    if plain and len(items) == rank and rank >= 2:
+        square = ",".join("x".join([item] * rank) for item in items)
+        raise SpecError(
+            f"--input {show(text)} reads two ways: as one shape "
+            f"({'x'.join(items)}), or as a sweep of {len(items)} sizes; write the shape with "
+            f"x ({'x'.join(items)}) or the sweep with each size in full ({square})"
+        )
+    return ["x".join([item] * rank) if item.isdigit() and rank > 1 else item for item in items]
 
 
 def _input_override(spec: dict[str, object], text: str, common: Common, source: str) -> list[int]:

@@ -1,0 +1,82 @@
+"""A sweep: one row of totals per input and batch (``--input 224,320 --batch 1,8``)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+
+from .._report import Report
+from .._settings import OutputFormat, assert_never
+from ._units import human_bytes, human_count
+
+_HEADER = ("input", "batch", "params", "MACs", "FLOPs", "param memory", "activation memory")
+
+
+def _cells(report: Report) -> list[str]:
+    totals = report.totals
+    return [
+        "x".join(map(str, report.input_shape)),
+        str(report.settings.batch or 1),
+        f"{totals.params:,}",
+        human_count(totals.macs),
+        human_count(2 * totals.macs),
+        human_bytes(totals.param_bytes),
+        human_bytes(totals.activation_bytes),
+    ]
+
+
+def render_sweep(reports: Sequence[Report], fmt: OutputFormat, *, width: int | None = None) -> str:
+    """The totals of each run, in ``fmt``; the table fits ``width`` when it can."""
+    if fmt is OutputFormat.JSON:
+        rows = [
+            json.dumps(
+                {
+                    "input_shape": list(report.input_shape),
+                    "batch": report.settings.batch,
+                    "totals": report.totals.to_dict(),
+                },
+                ensure_ascii=True,
+            )
+            for report in reports
+        ]
+        return '{\n  "sweep": [\n    ' + ",\n    ".join(rows) + "\n  ]\n}\n"
+    if fmt is OutputFormat.CSV:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(
+            ["input", "batch", "params", "macs", "flops", "param_bytes", "activation_bytes"]
+        )
+        for report in reports:
+            totals = report.totals
+            writer.writerow(
+                [
+                    "x".join(map(str, report.input_shape)),
+                    report.settings.batch or 1,
+                    totals.params,
+                    totals.macs,
+                    2 * totals.macs,
+                    totals.param_bytes,
+                    totals.activation_bytes,
+                ]
+            )
+        return buffer.getvalue()
+    if fmt is OutputFormat.MARKDOWN:
+        lines = ["| " + " | ".join(_HEADER) + " |", "|---|---:|---:|---:|---:|---:|---:|"]
+        lines += ["| " + " | ".join(_cells(report)) + " |" for report in reports]
+        return "\n".join(lines) + "\n"
+    if fmt is OutputFormat.TABLE:
+        table = [list(_HEADER), *(_cells(report) for report in reports)]
+        widths = [max(len(row[i]) for row in table) for i in range(len(_HEADER))]
+        lines = []
+        for number, row in enumerate(table):
+            cells = [
+                cell.ljust(widths[i]) if i == 0 else cell.rjust(widths[i])
+                for i, cell in enumerate(row)
+            ]
+            lines.append("  ".join(cells).rstrip())
+            if number == 0:
+                lines.append("─" * len(lines[0]))
+        return "\n".join(lines) + "\n"
+    assert_never(fmt)
