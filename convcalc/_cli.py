@@ -26,7 +26,7 @@ from . import __version__
 from ._catalogue import find_kind
 from ._completion import use_our_bash_script
 from ._errors import ConvCalcError, SpecError
-from ._settings import DType, Framework, Layout, OutputFormat
+from ._settings import DType, Framework, Layout, Optimizer, OutputFormat
 from ._terminal import output_width, parse_columns
 from ._typer_compat import click_errors as _click_errors
 from ._typer_compat import command_builders, narrow_help
@@ -204,6 +204,16 @@ class Common(NamedTuple):
     format: OutputFormat | None = None
     explain: bool | None = None
     depth: str | None = None
+    train: bool | None = None
+    optimizer: Optimizer | None = None
+    amp: bool | None = None
+
+    def training(self) -> Optimizer | None:
+        """``--train``: the optimizer a training estimate assumes (adam unless named); None
+        without --train. --optimizer or --amp alone imply it."""
+        if self.train is False or not (self.train or self.optimizer or self.amp):
+            return None
+        return self.optimizer or Optimizer.ADAM
 
     def batches(self) -> list[int | None]:
         """``--batch``: one size, or several for a sweep; [None] when not given."""
@@ -319,6 +329,42 @@ _COMMON_OPTIONS = [
                 ),
             ],
         ),
+        (
+            "train",
+            Annotated[
+                bool | None,
+                typer.Option(
+                    "--train/--no-train",
+                    help="Also a training step: weights, gradients, optimizer state, the "
+                    "activations autograd saves for the backward, forward+backward MACs",
+                    show_default=False,
+                ),
+            ],
+        ),
+        (
+            "optimizer",
+            Annotated[
+                Optimizer | None,
+                typer.Option(
+                    help="With --train: the optimizer's state per trainable parameter (sgd 0, "
+                    "momentum 1, adam and adamw 2)",
+                    case_sensitive=False,
+                    show_default="adam",
+                ),
+            ],
+        ),
+        (
+            "amp",
+            Annotated[
+                bool | None,
+                typer.Option(
+                    "--amp/--no-amp",
+                    help="With --train: mixed precision, float32 weights, gradients and "
+                    "optimizer state, float16 saved activations",
+                    show_default=False,
+                ),
+            ],
+        ),
     )
 ]
 
@@ -357,12 +403,21 @@ def _report_and_print(
 
     batches = common.batches()
     if len(batches) > 1 or (inputs is not None and len(inputs) > 1):
+        if common.training() is not None:
+            raise SpecError(
+                "--train reports one run: give one batch size and one input size (a sweep's "
+                "table has no training columns yet)"
+            )
         _sweep(spec, common, inputs or [list(spec["input"])], batches)  # type: ignore[call-overload]
         return
     if inputs is not None:
         spec["input"] = inputs[0]
     spec.update(common.overrides())
     model = read_model(spec)
+    optimizer = common.training()
+    if optimizer is not None:
+        settings = model.settings._replace(train=optimizer, amp=bool(common.amp))
+        model = model._replace(settings=settings)
     report = run(model)
     output_format = common.format or model.format or OutputFormat.TABLE
     depth = _depth(common.depth)

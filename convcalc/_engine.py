@@ -15,11 +15,14 @@ from collections.abc import Mapping
 from . import _window as sliding
 from ._catalogue import family_member, find_kind
 from ._errors import ShapeError
-from ._kind import Call, Geometry, Receptive, Shape, Weights
+from ._kind import Call, Geometry, LayerKind, Receptive, Shape, Weights, keeps_input
 from ._layer import INPUT_SHAPE, TORCH_READING, LayerSpec, TorchReading, read_values
-from ._report import Field, LayerRow, Report, Rows, Totals
+from ._report import Field, LayerRow, Report, Rows, Totals, Training
 from ._settings import Framework, Layout, Merge, Settings, assert_never
 from ._values import LARGEST, Invalid, WholeNumber, axes_word, show, show_shape
+
+INPUT_NAME = "the model's input"
+"""The walk's name for the model's input, as a tensor's source."""
 
 _DATA_KINDS = {
     0: "a flat vector",
@@ -45,6 +48,8 @@ class RunState:
         """The report's notes, by key (a note is made once however many layers make it)."""
         self.reread: dict[tuple[int, int], LayerSpec] = {}
         """(id of a family layer's raw parameters, rank) -> the layer read at that rank."""
+        self.training = Autograd(model_input) if settings.train is not None else None
+        """With --train: which tensors need a gradient and which are kept for the backward."""
 
     def emit(self, row: LayerRow) -> None:
         """Record a row and add it to the totals."""
@@ -59,6 +64,17 @@ class RunState:
     def totals(self) -> Totals:
         trainable, frozen, buffers, macs, activations = self.sums
         size = self.settings.dtype.bytes
+        training = None
+        if self.training is not None and self.settings.train is not None:
+            wide = self.settings.weight_bytes
+            training = Training(
+                weights=(trainable + frozen) * wide,
+                buffers=buffers * wide,
+                gradients=trainable * wide,
+                optimizer_state=trainable * wide * self.settings.train.state_per_param,
+                saved_activations=self.training.saved,
+                macs=macs + self.training.backward_macs,
+            )
         return Totals(
             params=trainable + frozen,
             trainable_params=trainable,
@@ -66,7 +82,90 @@ class RunState:
             macs=macs,
             param_bytes=(trainable + frozen + buffers) * size,
             activation_bytes=activations * (self.settings.batch or 1) * size,
+            training=training,
         )
+
+
+class Autograd:
+    """What a training-mode forward pass leaves for the backward, followed row by row as
+    PyTorch's autograd keeps it: a tensor needs a gradient once a trainable parameter is
+    behind it (the input needs none); an operation no gradient flows through keeps nothing;
+    a tensor kept by several operations (a conv's input is the ReLU's output it keeps) is one
+    storage, counted once. Tensors are named by the row that made them (the input by the
+    walk's name for it); a view or an in-place row's output is its input's storage."""
+
+    def __init__(self, model_input: Shape) -> None:
+        self.grad: dict[str, bool] = {}
+        """Tensor (the row that made it) -> whether it needs a gradient."""
+        self.storage: dict[str, str] = {}
+        """Tensor -> the tensor whose storage it is (itself unless a view or in place)."""
+        self.elements: dict[str, int] = {INPUT_NAME: math.prod(model_input)}
+        """Storage -> its elements per sample."""
+        self.kept: set[str] = set()
+        """Storages already counted as saved."""
+        self.saved = 0
+        """Bytes saved so far, the whole batch."""
+        self.backward_macs = 0
+        """MACs of the backward so far, per sample."""
+
+    def layer(
+        self, call: Call, kind: LayerKind, geometry: Geometry, row: LayerRow, source: str
+    ) -> int:
+        """Follow one layer applied to the tensor ``source``: the bytes it adds to the saved
+        tensors, after counting its backward MACs."""
+        settings = call.settings
+        flows_in = self.grad.get(source, False)
+        learns = row.trainable_params > 0
+        store = self.storage.get(source, source)
+        saved = (kind.saved or keeps_input)(call, geometry)
+        out = store if saved.alias else row.name
+        self.grad[row.name] = flows_in or learns
+        self.storage[row.name] = out
+        if not saved.alias:
+            self.elements[out] = math.prod(geometry.output)
+        # The backward of a layer that multiplies: one forward's MACs for the input's gradient
+        # (where it needs one), one for the weights' (where they learn).
+        self.backward_macs += row.macs * (int(flows_in) + int(learns))
+        if not (flows_in or learns):
+            return 0
+        batch = settings.batch or 1
+        size = settings.saved_bytes
+        added = 0
+        tensors = []
+        if saved.input or (saved.input_for_weights and learns):
+            tensors.append(store)
+        if saved.output:
+            tensors.append(out)
+        for tensor in tensors:
+            if tensor not in self.kept:
+                self.kept.add(tensor)
+                added += self.elements.get(tensor, math.prod(call.input)) * batch * size
+        added += (saved.elements * size + saved.raw_bytes) * batch
+        added += saved.statistics * max(size, 4)
+        self.saved += added
+        return added
+
+    def merge(self, how: Merge, row: LayerRow, sources: list[str], settings: Settings) -> int:
+        """Follow one merge: sums, means and concatenations keep nothing; a product keeps
+        its factors, a maximum or minimum its inputs."""
+        flows = any(self.grad.get(source, False) for source in sources)
+        self.grad[row.name] = flows
+        self.storage[row.name] = row.name
+        self.elements[row.name] = math.prod(row.output_shape)
+        if not flows or how not in (Merge.MULTIPLY, Merge.MAXIMUM, Merge.MINIMUM):
+            return 0
+        added = 0
+        for source, shape in zip(sources, row.input_shapes, strict=True):
+            store = self.storage.get(source, source)
+            if store not in self.kept:
+                self.kept.add(store)
+                added += (
+                    self.elements.get(store, math.prod(shape))
+                    * (settings.batch or 1)
+                    * settings.saved_bytes
+                )
+        self.saved += added
+        return added
 
 
 def report_of(
@@ -134,6 +233,7 @@ def merge_row(
     labels: tuple[str, ...],
     outcomes: list[tuple[Shape, Field | None, str]],
     settings: Settings,
+    state: RunState | None = None,
 ) -> LayerRow:
     """The row of a merge of ``outcomes`` (shape, field, the row that made it), one per input
     or path; ShapeError, naming each by its label, when they do not fit it. ``subject`` says
@@ -151,7 +251,7 @@ def merge_row(
     if settings.explain:
         joined = _MERGE_SIGNS[how].join(show_shape(s) for s in shapes)
         explain = (f"{how.value}: {joined} -> {show_shape(output)}",)
-    return LayerRow(
+    row = LayerRow(
         number=number,
         name=name,
         type=how.value,
@@ -165,6 +265,10 @@ def merge_row(
         explain=explain,
         input_shapes=tuple(shapes),
     )
+    if state is not None and state.training is not None:
+        sources = [source for _, _, source in outcomes]
+        row = row._replace(saved_bytes=state.training.merge(how, row, sources, settings))
+    return row
 
 
 _MERGE_SIGNS = {
@@ -255,8 +359,10 @@ def apply(
     settings: Settings,
     depth: int = 0,
     state: RunState | None = None,
+    source: str = INPUT_NAME,
 ) -> LayerRow:
-    """One layer on one input shape: its report row.
+    """One layer on one input shape: its report row. ``source`` names the tensor it is
+    applied to (the row that made it), which a training estimate follows.
 
     The copies of a repeated layer share one values mapping; on the same input shape they
     give the same results, so the run's memo computes them once (not with --explain, which
@@ -311,7 +417,7 @@ def apply(
     trainable, frozen = weights.trainable, weights.non_trainable
     if not layer.trainable:
         trainable, frozen = 0, trainable + frozen
-    return LayerRow(
+    row = LayerRow(
         number=index,
         name=layer.name,
         type=kind.name,
@@ -325,6 +431,9 @@ def apply(
         buffers=weights.buffers,
         explain=tuple(notes) if notes is not None else (),
     )
+    if state is not None and state.training is not None:
+        row = row._replace(saved_bytes=state.training.layer(call, kind, geometry, row, source))
+    return row
 
 
 def _at_rank(

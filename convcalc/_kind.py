@@ -236,9 +236,37 @@ class Call(NamedTuple):
         self.notes.append(line)
 
 
+class Saved(NamedTuple):
+    """What a layer keeps for the backward pass while training (PyTorch autograd's saved
+    tensors, parameters and buffers aside), when a gradient flows through it at all.
+
+    Its input and output are named, not sized: the engine knows which row made each tensor,
+    so a tensor two layers keep (a conv keeps its input, the ReLU before it its output) is
+    counted once. Tensors of the layer's own are sized here."""
+
+    input: bool = False
+    """Keeps its input (a conv, batchnorm, max pooling, most activations)."""
+    output: bool = False
+    """Keeps its output (ReLU, sigmoid, tanh, softmax; any activation run in place)."""
+    input_for_weights: bool = False
+    """Keeps its input only for its weights' gradient: not when they are frozen (dense)."""
+    elements: int = 0
+    """Elements of tensors of its own, per sample, in the activation type (the pre-activation
+    of a fused activation, an in-place activation's copy of its input)."""
+    raw_bytes: int = 0
+    """Bytes of tensors of its own, per sample, whatever the activation type: max pooling's
+    int64 indices (8 a position), dropout's mask (1 an element, as on a GPU)."""
+    statistics: int = 0
+    """Elements kept once per batch, in float32 at least: batchnorm's mean and inverse
+    standard deviation, 2*C."""
+    alias: bool = False
+    """Its output is its input's storage (a view: flatten, reshape; or run in place)."""
+
+
 ShapeRule = Callable[[Call], Geometry]
 WeightRule = Callable[[Call, Geometry], Weights]
 MacRule = Callable[[Call, Geometry], int]
+SavedRule = Callable[[Call, Geometry], Saved]
 
 
 class LayerKind(NamedTuple):
@@ -270,6 +298,8 @@ class LayerKind(NamedTuple):
     torch_positional: tuple[str, ...] = ()
     """PyTorch's positional order (``in_channels, out_channels, kernel_size, ...``) as
     parameter or ignored names; empty when it is the same as :attr:`positional`."""
+    saved: SavedRule | None = None
+    """What it keeps for the backward pass (``--train``); None: its input, as most do."""
 
     def param(self, name: str) -> Param:
         for param in self.params:
@@ -286,6 +316,23 @@ def no_weights(call: Call, geometry: Geometry) -> Weights:
 def no_macs(call: Call, geometry: Geometry) -> int:
     """The MAC rule of kinds that multiply nothing (pooling, reshaping, normalisation)."""
     return 0
+
+
+def keeps_input(call: Call, geometry: Geometry) -> Saved:
+    """The saved-tensor rule of kinds whose backward needs their input (and the default)."""
+    return Saved(input=True)
+
+
+def keeps_nothing(call: Call, geometry: Geometry) -> Saved:
+    """The saved-tensor rule of kinds whose backward needs no tensor (padding, concat,
+    upsampling, a constant shift)."""
+    return Saved()
+
+
+def a_view(call: Call, geometry: Geometry) -> Saved:
+    """The saved-tensor rule of kinds whose output is a view of their input (flatten,
+    reshape, permute): nothing kept, and the output is the input's storage."""
+    return Saved(alias=True)
 
 
 def same_shape(call: Call) -> Geometry:

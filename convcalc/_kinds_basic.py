@@ -13,10 +13,13 @@ from ._kind import (
     LayerKind,
     Param,
     Receptive,
+    Saved,
     Weights,
+    a_view,
     no_macs,
     same_shape,
 )
+from ._saved import DENSE_SAVED, activation_saved
 from ._settings import Framework
 from ._values import Choice, Flag, Fraction, Integer, Real, WholeNumber, count, show_shape
 from ._vocab import (
@@ -106,6 +109,7 @@ DENSE = LayerKind(
     ignored=IGNORED_WEIGHTS,
     torch_names=("Linear",),
     torch_positional=("in_features", "units", "bias"),
+    saved=DENSE_SAVED,
 )
 
 # -- flatten ---------------------------------------------------------------------------------
@@ -131,9 +135,38 @@ FLATTEN = LayerKind(
     weights=weightless("flatten only rearranges its input into one vector"),
     macs=no_macs,
     receptive=Receptive.WHOLE,
+    saved=a_view,
 )
 
 # -- dropout, activation ------------------------------------------------------------------
+
+
+def _dropout_saved(call: Call, geometry: Geometry) -> Saved:
+    """Dropout keeps its mask, one byte an element (a GPU's bool mask; on a CPU PyTorch keeps
+    a float32 one); with rate 0 it returns its input and keeps nothing."""
+    if not _rate(call):
+        return Saved(alias=True)
+    return Saved(raw_bytes=math.prod(call.input))
+
+
+def _rate(call: Call) -> float:
+    rate = call.values["rate"]
+    assert isinstance(rate, (int, float))
+    return float(rate)
+
+
+def _activation_saved(call: Call, geometry: Geometry) -> Saved:
+    """An activation layer: what its function keeps (see ``_saved``)."""
+    function = call.values.get("function", call.kind.name)
+    inplace = call.values.get("inplace") is True
+    return activation_saved(str(function), inplace, math.prod(call.input))
+
+
+def _batchnorm_saved(call: Call, geometry: Geometry) -> Saved:
+    """Batch norm, training, keeps its input and the batch's mean and inverse standard
+    deviation per channel (float32)."""
+    return Saved(input=True, statistics=2 * call.channels)
+
 
 DROPOUT = LayerKind(
     name="dropout",
@@ -157,6 +190,7 @@ DROPOUT = LayerKind(
     macs=no_macs,
     receptive=Receptive.POINTWISE,
     ignored=IGNORED_DROPOUT,
+    saved=_dropout_saved,
 )
 
 ACTIVATION_KIND = LayerKind(
@@ -171,6 +205,7 @@ ACTIVATION_KIND = LayerKind(
     macs=no_macs,
     receptive=Receptive.POINTWISE,
     ignored=IGNORED_ANY,
+    saved=_activation_saved,
 )
 
 # -- batch normalisation ------------------------------------------------------------------
@@ -312,6 +347,7 @@ BATCHNORM = LayerKind(
     ignored=IGNORED_NORM,
     torch_names=("BatchNorm1d", "BatchNorm2d", "BatchNorm3d"),
     torch_positional=("num_features", "eps", "momentum", "affine", "track_running_stats"),
+    saved=_batchnorm_saved,
 )
 
 
@@ -427,6 +463,7 @@ def _activation_layer(function: str) -> LayerKind:
         macs=no_macs,
         receptive=Receptive.POINTWISE,
         ignored=IGNORED_ACTIVATION,
+        saved=_activation_saved,
     )
 
 

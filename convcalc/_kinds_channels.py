@@ -26,10 +26,14 @@ from ._kind import (
     LayerKind,
     Param,
     Receptive,
+    Saved,
     Weights,
+    a_view,
+    keeps_nothing,
     no_macs,
 )
 from ._kinds_norm import _largest_divisor
+from ._saved import dense_saved
 from ._settings import Framework
 from ._values import (
     Choice,
@@ -711,12 +715,28 @@ NORMALIZATION = LayerKind(
     ignored=("invert", *IGNORED_ANY),
 )
 
+
+def _drop_path_saved(call: Call, geometry: Geometry) -> Saved:
+    """Stochastic depth multiplies by a random scale per sample (row mode), which it keeps;
+    per element (batch mode) it keeps one per element."""
+    each = call.values.get("mode") == "batch"
+    return Saved(elements=math.prod(call.input) if each else 1)
+
+
+def _layernorm2d_saved(call: Call, geometry: Geometry) -> Saved:
+    """torchvision's LayerNorm2d: permuted copies around a layer norm over the channels,
+    which keeps its (permuted, contiguous) input and a float32 mean and deviation a
+    position."""
+    positions = math.prod(call.spatial)
+    return Saved(elements=math.prod(call.input), raw_bytes=2 * 4 * positions)
+
+
 CHANNEL_KINDS: tuple[LayerKind, ...] = (
-    PERMUTE,
-    LAYERNORM2D,
-    LAYER_SCALE,
-    DROP_PATH,
-    CHANNEL_SHUFFLE,
-    RESCALING,
-    NORMALIZATION,
+    PERMUTE._replace(saved=a_view),
+    LAYERNORM2D._replace(saved=_layernorm2d_saved),
+    LAYER_SCALE._replace(saved=dense_saved),  # gamma * x keeps x for gamma's gradient
+    DROP_PATH._replace(saved=_drop_path_saved),
+    CHANNEL_SHUFFLE._replace(saved=keeps_nothing),
+    RESCALING._replace(saved=keeps_nothing),
+    NORMALIZATION._replace(saved=keeps_nothing),
 )

@@ -8,6 +8,8 @@ layers in both. The parameters shared with the transposed convs are defined here
 
 from __future__ import annotations
 
+import math
+
 from ._formula import Formula, kernel_of, outputs_of, positions_of
 from ._kind import (
     Call,
@@ -15,8 +17,10 @@ from ._kind import (
     LayerKind,
     Param,
     Receptive,
+    Saved,
     Weights,
 )
+from ._saved import CONV_SAVED, with_activation
 from ._settings import Framework
 from ._values import PaddingValue, WholeNumber, join_axes
 from ._vocab import (
@@ -70,9 +74,7 @@ def _depthwise_windows(call: Call, channels: int) -> Geometry:
     return slide_axes(call, "kernel", same_fixes=keras or max(stride) == 1, channels=channels)
 
 
-DEPTHWISE_CHANNELS: Formula[int] = Formula(
-    "C_out = C_in*depth_multiplier", "C_in depth_multiplier"
-)
+DEPTHWISE_CHANNELS: Formula[int] = Formula("C_out = C_in*depth_multiplier", "C_in depth_multiplier")
 DEPTHWISE_PARAMS: Formula[int] = Formula(
     "params = (kernel + bias) * C_in*depth_multiplier",
     "*kernel bias C_in depth_multiplier",
@@ -246,7 +248,19 @@ def _separable_kind(rank: int) -> LayerKind:
     )
 
 
+def _separable_saved(call: Call, geometry: Geometry) -> Saved:
+    """Two convolutions: the depthwise one keeps the input, the pointwise one the depthwise
+    output, a tensor of the layer's own (positions * C * depth_multiplier)."""
+    positions = math.prod(geometry.output) // _channels_of(call, geometry.output)
+    middle = positions * call.channels * call.number("depth_multiplier")
+    return Saved(input=True, elements=middle)
+
+
+def _channels_of(call: Call, shape: tuple[int, ...]) -> int:
+    return shape[-1] if call.channels_last else shape[0]
+
+
 DEPTHWISE_KINDS: tuple[LayerKind, ...] = (
-    *(_depthwise_kind(rank) for rank in (1, 2)),
-    *(_separable_kind(rank) for rank in (1, 2)),
+    *(_depthwise_kind(rank)._replace(saved=CONV_SAVED) for rank in (1, 2)),
+    *(_separable_kind(rank)._replace(saved=with_activation(_separable_saved)) for rank in (1, 2)),
 )

@@ -11,7 +11,17 @@ from __future__ import annotations
 import math
 
 from ._formula import Formula, axes_of
-from ._kind import REQUIRED, Call, Geometry, LayerKind, Param, Receptive, Weights, no_macs
+from ._kind import (
+    REQUIRED,
+    Call,
+    Geometry,
+    LayerKind,
+    Param,
+    Receptive,
+    Saved,
+    Weights,
+    no_macs,
+)
 from ._settings import Framework
 from ._values import Flag, Shape, WholeNumber, join_axes
 from ._vocab import IGNORED_NORM
@@ -221,4 +231,20 @@ GROUPNORM = LayerKind(
     receptive=Receptive.POINTWISE,
 )
 
-NORM_KINDS: tuple[LayerKind, ...] = (LAYERNORM, GROUPNORM)
+
+def _layernorm_saved(call: Call, geometry: Geometry) -> Saved:
+    """Layer norm keeps its input and a float32 mean and inverse deviation per normalised
+    group of elements."""
+    groups = math.prod(call.input) // math.prod(call.input[-_layernorm_axes(call) :])
+    return Saved(input=True, raw_bytes=2 * 4 * groups)
+
+
+def _groupnorm_saved(call: Call, geometry: Geometry) -> Saved:
+    """Group norm keeps its input and a float32 mean and inverse deviation per group."""
+    return Saved(input=True, raw_bytes=2 * 4 * call.number("groups"))
+
+
+NORM_KINDS: tuple[LayerKind, ...] = (
+    LAYERNORM._replace(saved=_layernorm_saved),
+    GROUPNORM._replace(saved=_groupnorm_saved),
+)

@@ -19,7 +19,10 @@ from ._kind import (
     LayerKind,
     Param,
     Receptive,
+    Saved,
     Window,
+    a_view,
+    keeps_nothing,
     no_macs,
 )
 from ._settings import Framework, Layout
@@ -45,6 +48,20 @@ def global_pool_shape(call: Call) -> Geometry:
         kept = "kept as 1" if keep else "dropped"
         call.note(f"pooled over {'*'.join(map(str, call.spatial))} positions; spatial {kept}")
     return Geometry(output)
+
+
+def _max_pool_saved(call: Call, geometry: Geometry) -> Saved:
+    """Adaptive (and global) max pooling keeps its input and the int64 index of each output's
+    maximum."""
+    return Saved(input=True, raw_bytes=8 * math.prod(geometry.output))
+
+
+def _adaptive_avg_saved(call: Call, geometry: Geometry) -> Saved:
+    """To one position on every axis, PyTorch runs adaptive average pooling as a mean, which
+    keeps nothing; to any other size, it keeps its input."""
+    if all(size == 1 for size in call.axes("output_size")):
+        return Saved()
+    return Saved(input=True)
 
 
 def _global_kind(rank: int, kind: str) -> LayerKind:
@@ -74,6 +91,7 @@ def _global_kind(rank: int, kind: str) -> LayerKind:
         macs=no_macs,
         receptive=Receptive.WHOLE,
         ignored=IGNORED_ANY,
+        saved=_max_pool_saved if kind == "max" else keeps_nothing,
     )
 
 
@@ -114,6 +132,7 @@ def _adaptive_kind(rank: int, kind: str) -> LayerKind:
         macs=no_macs,
         receptive=Receptive.WHOLE,
         ignored=("return_indices", *IGNORED_ANY),
+        saved=_max_pool_saved if kind == "max" else _adaptive_avg_saved,
     )
 
 
@@ -469,9 +488,11 @@ RESHAPE = LayerKind(
 RESIZE_KINDS: tuple[LayerKind, ...] = (
     *(_global_kind(rank, kind) for kind in ("max", "avg") for rank in (1, 2, 3)),
     *(_adaptive_kind(rank, kind) for kind in ("max", "avg") for rank in (1, 2, 3)),
-    *(_zeropadding_kind(rank) for rank in (1, 2, 3)),
-    *(_cropping_kind(rank) for rank in (1, 2, 3)),
-    *(_upsampling_kind(rank) for rank in (1, 2, 3)),
-    UPSAMPLE,
-    RESHAPE,
+    # Padding, cropping and upsampling keep nothing (their backward needs only sizes); a
+    # reshape is a view.
+    *(_zeropadding_kind(rank)._replace(saved=keeps_nothing) for rank in (1, 2, 3)),
+    *(_cropping_kind(rank)._replace(saved=keeps_nothing) for rank in (1, 2, 3)),
+    *(_upsampling_kind(rank)._replace(saved=keeps_nothing) for rank in (1, 2, 3)),
+    UPSAMPLE._replace(saved=keeps_nothing),
+    RESHAPE._replace(saved=a_view),
 )

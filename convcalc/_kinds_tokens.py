@@ -28,7 +28,11 @@ from ._kind import (
     LayerKind,
     Param,
     Receptive,
+    Saved,
     Weights,
+    a_view,
+    keeps_input,
+    keeps_nothing,
     no_macs,
 )
 from ._settings import Framework
@@ -678,12 +682,18 @@ EMBEDDING = LayerKind(
     ),
 )
 
+
+def _embedding_saved(call: Call, geometry: Geometry) -> Saved:
+    """An embedding keeps its int64 indices for its weights' gradient."""
+    return Saved(raw_bytes=8 * math.prod(call.input))
+
+
 TOKEN_KINDS: tuple[LayerKind, ...] = (
-    ATTENTION,
-    PATCH_EMBEDDING,
-    TO_TOKENS,
-    CLASS_TOKEN,
-    POSITION_EMBEDDING,
-    TAKE_TOKEN,
-    EMBEDDING,
+    ATTENTION,  # the default, its input: not measured (see the README)
+    PATCH_EMBEDDING._replace(saved=keeps_input),
+    TO_TOKENS._replace(saved=a_view),
+    CLASS_TOKEN._replace(saved=keeps_nothing),
+    POSITION_EMBEDDING._replace(saved=keeps_nothing),
+    TAKE_TOKEN._replace(saved=a_view),
+    EMBEDDING._replace(saved=_embedding_saved),
 )

@@ -11,8 +11,17 @@ building the layers in both.
 from __future__ import annotations
 
 from ._formula import Formula, inputs_of, kernel_of
-from ._kind import SPELLED, Call, Geometry, LayerKind, Param, Receptive, Weights
+from ._kind import (
+    SPELLED,
+    Call,
+    Geometry,
+    LayerKind,
+    Param,
+    Receptive,
+    Weights,
+)
 from ._kinds_depthwise import shown_axes
+from ._saved import CONV_SAVED
 from ._settings import Framework
 from ._values import PaddingValue, PerAxis, WholeNumber, axes_word
 from ._vocab import (
@@ -207,9 +216,7 @@ def transpose_weights(call: Call, geometry: Geometry) -> Weights:
     # PyTorch's weight is (in_channels, filters/groups, kernel...); Keras' is kernel +
     # (filters, in_channels): the same count, kvol * in/groups * filters.
     filters, groups, bias = call.number("filters"), call.number("groups"), call.flag("bias")
-    total = TRANSPOSE_PARAMS.of(
-        call, call.axes("kernel"), call.channels, groups, filters, bias
-    )
+    total = TRANSPOSE_PARAMS.of(call, call.axes("kernel"), call.channels, groups, filters, bias)
     return Weights(trainable=total)
 
 
@@ -304,4 +311,6 @@ def _transpose_kind(rank: int) -> LayerKind:
     )
 
 
-TRANSPOSE_KINDS: tuple[LayerKind, ...] = tuple(_transpose_kind(rank) for rank in (1, 2, 3))
+TRANSPOSE_KINDS: tuple[LayerKind, ...] = tuple(
+    _transpose_kind(rank)._replace(saved=CONV_SAVED) for rank in (1, 2, 3)
+)

@@ -8,6 +8,8 @@ the window.
 
 from __future__ import annotations
 
+import math
+
 from ._formula import Formula, kernel_of, outputs_of, weightless
 from ._kind import (
     Call,
@@ -16,9 +18,12 @@ from ._kind import (
     Param,
     Receptive,
     SameAs,
+    Saved,
     Weights,
+    keeps_input,
     no_macs,
 )
+from ._saved import CONV_SAVED
 from ._settings import Framework
 from ._values import Flag, PaddingValue, PerAxis, axes_word
 from ._vocab import (
@@ -166,6 +171,7 @@ def _conv_kind(rank: int) -> LayerKind:
         ignored=IGNORED_CONV,
         torch_names=(f"Conv{rank}d",),
         torch_positional=TORCH_CONV_POSITIONAL,
+        saved=CONV_SAVED,
     )
 
 
@@ -259,6 +265,11 @@ def pool_shape(call: Call) -> Geometry:
     return slide_axes(call, "pool size", same_fixes=keras, channels=call.channels)
 
 
+def _max_pool_saved(call: Call, geometry: Geometry) -> Saved:
+    """Max pooling keeps its input and the int64 index of each output's maximum."""
+    return Saved(input=True, raw_bytes=8 * math.prod(geometry.output))
+
+
 def _pool_kind(rank: int, kind: str) -> LayerKind:
     keras_name = {"max": "MaxPooling", "avg": "AveragePooling"}[kind]
     torch_name = {"max": "MaxPool", "avg": "AvgPool"}[kind]
@@ -280,6 +291,7 @@ def _pool_kind(rank: int, kind: str) -> LayerKind:
         ignored=IGNORED_MAXPOOL if kind == "max" else IGNORED_AVGPOOL,
         torch_names=(f"{torch_name}{rank}d",),
         torch_positional=TORCH_POOL_POSITIONAL[kind],
+        saved=_max_pool_saved if kind == "max" else keeps_input,
     )
 
 

@@ -141,7 +141,9 @@ def replay(program: Program, shape: Shape, state: RunState) -> Tensor:
     for number, op in enumerate(program.ops, 1):
         if isinstance(op, ApplyOp):
             flow = values[op.source]
-            row = apply(op.layer, number, flow.shape, flow.field, settings, op.depth, state)
+            row = apply(
+                op.layer, number, flow.shape, flow.field, settings, op.depth, state, flow.source
+            )
             values.append(Tensor(row.output_shape, row.receptive_field, row.name))
         elif isinstance(op, MergeOp):
             inputs = [values[source] for source in op.sources]
@@ -154,6 +156,7 @@ def replay(program: Program, shape: Shape, state: RunState) -> Tensor:
                 tuple(tensor.source for tensor in inputs),
                 [(tensor.shape, tensor.field, tensor.source) for tensor in inputs],
                 settings,
+                state,
             )
             values.append(Tensor(row.output_shape, row.receptive_field, row.name))
         else:
@@ -1389,7 +1392,14 @@ class Walker:
             )
             self._checked[id(item)] = (item, checked, params)
         row = apply(
-            layer, self.rows, flow.shape, flow.field, self.state.settings, scope.depth, self.state
+            layer,
+            self.rows,
+            flow.shape,
+            flow.field,
+            self.state.settings,
+            scope.depth,
+            self.state,
+            flow.source,
         )
         out = self._emit(row, scope)
         if self.program is not None:
@@ -1537,6 +1547,7 @@ class Walker:
             tuple(f"input {show(name)}" for name in _listed(extra)),
             [(t.shape, t.field, t.source) for t in inputs],
             self.state.settings,
+            self.state,
         )
         out = self._emit(row, scope)
         if self.program is not None:
@@ -1765,6 +1776,7 @@ class Walker:
             tuple(label for label, _, _, _ in paths),
             outcomes,
             self.state.settings,
+            self.state,
         )
         self.state.emit(row)
         out = Tensor(row.output_shape, row.receptive_field, row.name)

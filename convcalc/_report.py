@@ -56,6 +56,9 @@ class LayerRow(NamedTuple):
     """The working, when asked for."""
     input_shapes: tuple[Shape, ...] = ()
     """A merge's inputs, one per path (empty for a layer)."""
+    saved_bytes: int | None = None
+    """With --train: bytes this row adds to what autograd keeps for the backward pass (the
+    whole batch); a tensor kept by several rows counts at the first. None without --train."""
 
     @property
     def params(self) -> int:
@@ -77,9 +80,48 @@ class LayerRow(NamedTuple):
         }
         if self.input_shapes:
             row["input_shapes"] = [list(shape) for shape in self.input_shapes]
+        if self.saved_bytes is not None:
+            row["saved_bytes"] = self.saved_bytes
         if explain:
             row["explain"] = list(self.explain)
         return row
+
+
+class Training(NamedTuple):
+    """What a training step holds and computes (``--train``): bytes, and MACs per sample."""
+
+    weights: int
+    """Parameters, trainable or not."""
+    buffers: int
+    """PyTorch's buffers (batchnorm running statistics)."""
+    gradients: int
+    """One gradient per trainable parameter."""
+    optimizer_state: int
+    saved_activations: int
+    """What autograd keeps for the backward pass, the whole batch."""
+    macs: int
+    """Forward and backward MACs, per sample."""
+
+    @property
+    def total(self) -> int:
+        return (
+            self.weights
+            + self.buffers
+            + self.gradients
+            + self.optimizer_state
+            + self.saved_activations
+        )
+
+    def to_dict(self) -> dict[str, int]:
+        return {
+            "weights": self.weights,
+            "buffers": self.buffers,
+            "gradients": self.gradients,
+            "optimizer_state": self.optimizer_state,
+            "saved_activations": self.saved_activations,
+            "total": self.total,
+            "macs": self.macs,
+        }
 
 
 class Totals(NamedTuple):
@@ -93,13 +135,15 @@ class Totals(NamedTuple):
     """Parameters, plus PyTorch batchnorm buffers, times bytes per element."""
     activation_bytes: int
     """Every layer's output elements, times the batch (1 when none), times bytes per element."""
+    training: Training | None = None
+    """With --train: a training step's memory and MACs."""
 
     @property
     def flops(self) -> int:
         return 2 * self.macs
 
-    def to_dict(self) -> dict[str, int]:
-        return {
+    def to_dict(self) -> dict[str, object]:
+        found: dict[str, object] = {
             "params": self.params,
             "trainable_params": self.trainable_params,
             "non_trainable_params": self.non_trainable_params,
@@ -108,6 +152,9 @@ class Totals(NamedTuple):
             "param_bytes": self.param_bytes,
             "activation_bytes": self.activation_bytes,
         }
+        if self.training is not None:
+            found["training"] = self.training.to_dict()
+        return found
 
 
 class Report(NamedTuple):
@@ -204,6 +251,9 @@ def _folded(group: list[LayerRow], name: str, kind: str, depth: int) -> LayerRow
         depth=depth,
         buffers=sum(row.buffers for row in group),
         explain=tuple(line for row in group for line in (f"{row.name}:", *row.explain)),
+        saved_bytes=None
+        if first.saved_bytes is None
+        else sum(row.saved_bytes or 0 for row in group),
     )
 
 

@@ -46,6 +46,21 @@ _DTYPE_BYTES = {
 }
 
 
+class Optimizer(str, enum.Enum):
+    """The optimizer a training estimate assumes: how much state it keeps per trainable
+    parameter."""
+
+    SGD = "sgd"
+    MOMENTUM = "momentum"
+    ADAM = "adam"
+    ADAMW = "adamw"
+
+    @property
+    def state_per_param(self) -> int:
+        """Values of state per trainable parameter: none, a velocity, two moments."""
+        return {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}[self.value]
+
+
 class OutputFormat(str, enum.Enum):
     """How a report is written out."""
 
@@ -100,3 +115,18 @@ class Settings(NamedTuple):
     """Element type for memory figures."""
     explain: bool = False
     """Whether to record each layer's formulas with the numbers put in."""
+    train: Optimizer | None = None
+    """With an optimizer, also the memory and MACs of a training step (``--train``)."""
+    amp: bool = False
+    """Mixed precision (``--amp``): float32 weights, gradients and optimizer state, float16
+    saved activations."""
+
+    @property
+    def weight_bytes(self) -> int:
+        """Bytes of one parameter, gradient or optimizer value: float32 under --amp."""
+        return 4 if self.amp else self.dtype.bytes
+
+    @property
+    def saved_bytes(self) -> int:
+        """Bytes of one saved activation element: float16 under --amp."""
+        return 2 if self.amp else self.dtype.bytes

@@ -114,6 +114,7 @@ def test_a_partial_command() -> None:
         ("--layout", {"hwc", "chw"}),
         ("--dtype", {"float64", "float32", "float16", "bfloat16", "int8"}),
         ("--format", {"table", "json", "markdown", "csv"}),
+        ("--optimizer", {"sgd", "momentum", "adam", "adamw"}),
     ],
 )
 @pytest.mark.parametrize("command", ["conv 28 28 1", "chain 28 28 1 flatten", "model a.yaml"])
@@ -123,7 +124,17 @@ def test_choice_options(command: str, option: str, choices: set[str]) -> None:
 
 def test_options_of_a_command() -> None:
     offered = candidates("convcalc conv 28 28 1 --")
-    for option in ("--filters", "--kernel", "--stride", "--padding", "--framework", "--format"):
+    for option in (
+        "--filters",
+        "--kernel",
+        "--stride",
+        "--padding",
+        "--framework",
+        "--format",
+        "--train",
+        "--optimizer",
+        "--amp",
+    ):
         assert option in offered
 
 

@@ -361,9 +361,42 @@ def totals(report: Report, shape: str | None = None) -> list[Total]:
             human_bytes(sums.activation_bytes),
             _memory_detail(sums.activation_bytes, settings.dtype.value, batch),
         ),
+        *_training(report),
         Total(
             "Output shape",
             batched_shape(report.output_shape, settings.batch) if shape is None else shape,
+        ),
+    ]
+
+
+def _training(report: Report) -> list[Total]:
+    """With --train: a training step's memory, part by part, and its MACs."""
+    training, settings = report.totals.training, report.settings
+    if training is None or settings.train is None:
+        return []
+    wide = "float32" if settings.amp else settings.dtype.value
+    narrow = "float16" if settings.amp else settings.dtype.value
+    batch = f"per batch of {settings.batch}" if settings.batch else "batch 1"
+    optimizer = settings.train.value
+    parts = [
+        ("Training weights", training.weights, wide),
+        ("Training buffers", training.buffers, wide),
+        ("Gradients", training.gradients, wide),
+        (f"Optimizer state ({optimizer})", training.optimizer_state, wide),
+        ("Saved activations", training.saved_activations, f"{narrow}, {batch}"),
+        ("Training memory", training.total, "amp" if settings.amp else ""),
+    ]
+    per_sample = "" if settings.batch is None else " per sample"
+    return [
+        *(
+            Total(label, human_bytes(value), _memory_detail(value, *([note] if note else [])))
+            for label, value, note in parts
+            if value or label != "Training buffers"
+        ),
+        Total(
+            f"Training MACs{per_sample}",
+            human_count(training.macs),
+            _count_detail(training.macs),
         ),
     ]
 
