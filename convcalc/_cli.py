@@ -207,6 +207,7 @@ class Common(NamedTuple):
     train: bool | None = None
     optimizer: Optimizer | None = None
     amp: bool | None = None
+    fit: str | None = None
 
     def training(self) -> Optimizer | None:
         """``--train``: the optimizer a training estimate assumes (adam unless named); None
@@ -365,6 +366,17 @@ _COMMON_OPTIONS = [
                 ),
             ],
         ),
+        (
+            "fit",
+            Annotated[
+                str | None,
+                typer.Option(
+                    metavar="MEMORY",
+                    help="The largest batch whose memory fits MEMORY (24GiB, 24GB, 8000MiB): "
+                    "training's with --train, else parameters and the live activations",
+                ),
+            ],
+        ),
     )
 ]
 
@@ -403,6 +415,8 @@ def _report_and_print(
 
     batches = common.batches()
     if len(batches) > 1 or (inputs is not None and len(inputs) > 1):
+        if common.fit is not None:
+            raise SpecError("--fit finds one batch: give one input size and no --batch list")
         if common.training() is not None:
             raise SpecError(
                 "--train reports one run: give one batch size and one input size (a sweep's "
@@ -418,7 +432,14 @@ def _report_and_print(
     if optimizer is not None:
         settings = model.settings._replace(train=optimizer, amp=bool(common.amp))
         model = model._replace(settings=settings)
-    report = run(model)
+    if common.fit is not None:
+        from ._fit import fit, parse_budget
+
+        found = fit(model, parse_budget(common.fit))
+        at = model._replace(settings=model.settings._replace(batch=max(found.batch, 1)))
+        report = run(at)._replace(fit=found)
+    else:
+        report = run(model)
     output_format = common.format or model.format or OutputFormat.TABLE
     depth = _depth(common.depth)
     if depth is None and output_format is OutputFormat.TABLE:

@@ -131,6 +131,8 @@ class Program(NamedTuple):
     ops: tuple[Op, ...]
     output: int
     """The number of the tensor the model outputs."""
+    shapes: tuple[Shape, ...] = ()
+    """Each numbered tensor's shape on the input the program was recorded on."""
 
 
 def replay(program: Program, shape: Shape, state: RunState) -> Tensor:
@@ -1026,7 +1028,9 @@ class Walker:
         self._slots = {id(start): 0}
         self._held = [start]
         out = self.read_model(items, start)
-        program = Program(tuple(self.program), self._slots[id(out)])
+        program = Program(
+            tuple(self.program), self._slots[id(out)], tuple(t.shape for t in self._held)
+        )
         self.program = None
         self._slots.clear()
         self._held.clear()

@@ -87,6 +87,22 @@ class LayerRow(NamedTuple):
         return row
 
 
+class Fit(NamedTuple):
+    """The answer to ``--fit``: the largest batch whose memory fits a budget."""
+
+    budget: int
+    """Bytes."""
+    batch: int
+    """The largest batch that fits (0: not even one sample)."""
+    total: int
+    """Bytes at that batch (at batch 1 when none fits)."""
+    training: bool = False
+    """Whether the memory is a training step's (--train), else inference's."""
+
+    def to_dict(self) -> dict[str, int]:
+        return {"budget": self.budget, "batch": self.batch, "total": self.total}
+
+
 class Training(NamedTuple):
     """What a training step holds and computes (``--train``): bytes, and MACs per sample."""
 
@@ -171,6 +187,8 @@ class Report(NamedTuple):
     notes: tuple[str, ...] = ()
     """Things the user should know about how the input was read (a layout that looks swapped,
     a rank chosen from the shape, a dense layer on a non-flat input): one sentence each."""
+    fit: Fit | None = None
+    """With --fit: the largest batch whose memory fits the budget (the report is at it)."""
 
     def to_dict(self) -> dict[str, object]:
         """The JSON object of CONTRACT section 6 (keys may be added, never renamed)."""
@@ -186,6 +204,7 @@ class Report(NamedTuple):
             "layers": [row.to_dict(settings.explain) for row in self.layers],
             "totals": self.totals.to_dict(),
             "notes": list(self.notes),
+            **({"fit": self.fit.to_dict()} if self.fit is not None else {}),
         }
 
 

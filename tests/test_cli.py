@@ -505,7 +505,7 @@ def test_misspelt_option() -> None:
     outcome = invoke("conv", "28", "28", "1", "--filter", "32", "--kernel", "3")
     assert_error(outcome)
     assert outcome.stderr == (
-        "Error: No such option: --filter (Possible options: --filters)\n"
+        "Error: No such option: --filter (Possible options: --filters, --fit)\n"
         "(see 'convcalc conv --help')\n"
     )
 

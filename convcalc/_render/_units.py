@@ -362,10 +362,34 @@ def totals(report: Report, shape: str | None = None) -> list[Total]:
             _memory_detail(sums.activation_bytes, settings.dtype.value, batch),
         ),
         *_training(report),
+        *_fit(report),
         Total(
             "Output shape",
             batched_shape(report.output_shape, settings.batch) if shape is None else shape,
         ),
+    ]
+
+
+def _fit(report: Report) -> list[Total]:
+    """With --fit: the largest batch that fits, and the memory it takes."""
+    fit = report.fit
+    if fit is None:
+        return []
+    what = "training" if fit.training else "inference"
+    if fit.batch == 0:
+        return [
+            Total(
+                f"Fits {human_bytes(fit.budget)}",
+                "no batch",
+                f"one sample's {what} needs {human_bytes(fit.total)}",
+            )
+        ]
+    return [
+        Total(
+            f"Fits {human_bytes(fit.budget)}",
+            f"batch {fit.batch:,}",
+            f"{human_bytes(fit.total)} for {what}",
+        )
     ]
 
 
