@@ -239,6 +239,19 @@ def merge_row(
     or path; ShapeError, naming each by its label, when they do not fit it. ``subject`` says
     what could not merge (``residual 'b1' cannot add its paths``)."""
     shapes = [shape for shape, _, _ in outcomes]
+    if (
+        how is Merge.MULTIPLY
+        and settings.framework is Framework.PYTORCH
+        and len({len(shape) for shape in shapes}) > 1
+    ):
+        ranks = ", ".join(
+            f"{label} {show_shape(shape)}" for label, shape in zip(labels, shapes, strict=True)
+        )
+        raise ShapeError(
+            f"layer {number} ({name}): {subject}: {ranks} have different ranks, and PyTorch "
+            "broadcasts with the batch axis in front, so the result would depend on the batch; "
+            "give them the same rank (keepdims: true on a global pool, or a reshape)"
+        )
     output = _merged_shape(how, shapes, settings.layout)
     if output is None:
         described = "; ".join(

@@ -803,28 +803,37 @@ def _shape_names(shape: Shape, settings: Settings) -> dict[str, int]:
 
 
 def _sections(raw: object, channels: int, paths: int, where: str) -> list[int]:
-    """A split's parts: ``sections: N`` equal parts, or a list of their sizes."""
+    """A split's parts: ``sections: N`` equal parts, or a list of their sizes, one per path."""
     if isinstance(raw, (list, tuple)):
         try:
             sizes = [WholeNumber(minimum=1).parse(size, 0) for size in raw]
         except Invalid:
             sizes = []
-        if not sizes or sum(sizes) != channels or len(sizes) != paths:
+        if len(raw) != paths:
             raise SpecError(
-                f"{where}: split sections {show(raw)} is not valid: the sizes of the parts, "
-                f"one per path ({paths}), must add up to the input's {channels} channels"
+                f"{where}: split sections {show(raw)} is not valid: it gives {len(raw)} parts "
+                f"for {paths} paths; give one size per path"
+            )
+        if not sizes or sum(sizes) != channels:
+            raise SpecError(
+                f"{where}: split sections {show(raw)} is not valid: the parts' sizes are whole "
+                f"numbers from 1 that add up to the input's {channels} channels"
             )
         return sizes
     try:
         count = WholeNumber(minimum=1).parse(raw, 0)
     except Invalid:
         count = 0
-    if count != paths or channels % count:
+    if count != paths:
         raise SpecError(
-            f"{where}: split sections {show(raw)} is not valid: {channels} channels cut into "
-            f"{paths} equal parts, one per path, need a count of {paths} that divides "
-            f"{channels}; give the parts' sizes instead, e.g. sections: "
-            f"[{channels // 2}, {channels - channels // 2}]"
+            f"{where}: split sections {show(raw)} is not valid: it is the number of parts, one "
+            f"per path, so {paths} here (or a list of {paths} sizes)"
+        )
+    if channels % count:
+        even = [channels // count + (1 if i < channels % count else 0) for i in range(count)]
+        raise SpecError(
+            f"{where}: split sections {count} is not valid: {channels} channels do not cut into "
+            f"{count} equal parts; give the parts' sizes, e.g. sections: {even}"
         )
     return [channels // count] * count
 

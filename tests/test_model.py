@@ -562,9 +562,10 @@ def test_split_by_sizes_in_channels_first() -> None:
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        ({"sections": 2, "paths": [[], [], []]}, "6 channels cut into 3 equal parts"),
-        ({"sections": 4, "paths": [[], [], [], []]}, "need a count of 4 that divides 6"),
-        ({"sections": [2, 3], "paths": [[], []]}, "must add up to the input's 6 channels"),
+        ({"sections": 2, "paths": [[], [], []]}, "the number of parts, one per path, so 3"),
+        ({"sections": 4, "paths": [[], [], [], []]}, "e.g. sections: [2, 2, 1, 1]"),
+        ({"sections": [2, 3], "paths": [[], []]}, "add up to the input's 6 channels"),
+        ({"sections": [2, 4], "paths": [[], [], []]}, "it gives 2 parts for 3 paths"),
         ({"sections": 2, "paths": [[]]}, "split needs 'paths': a list of at least two"),
         ({"section": 2, "paths": [[], []]}, "unknown key 'section' (did you mean 'sections'?)"),
         ([[], []], "split takes {sections: 2, paths: [[...], [...]], merge: concat}"),
@@ -745,3 +746,17 @@ def test_a_permute_that_swaps_the_spatial_axes_swaps_the_field() -> None:
         ],
     }
     assert field_sizes(spec) == [[3, 1], [3, 1], [5, 1]]
+
+
+def test_pytorch_refuses_a_multiply_of_different_ranks() -> None:
+    # PyTorch broadcasts with the batch in front: [N, C, H, W] * [N, C] aligns C with H
+    spec = {
+        "input": [4, 6, 4],
+        "framework": "pytorch",
+        "layers": [{"global_avgpool2d": None, "name": "g"}, {"multiply": ["input", "g"]}],
+    }
+    assert "have different ranks, and PyTorch broadcasts with the batch" in error(spec)
+    spec["framework"] = "keras"
+    spec["input"] = [6, 4, 4]
+    assert rows(spec)[-1]["output_shape"] == [6, 4, 4]
+
