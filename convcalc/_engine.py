@@ -125,8 +125,14 @@ class Autograd:
             self.elements[out] = math.prod(geometry.output)
         # The backward of a layer that multiplies: one forward's MACs for the input's gradient
         # (where it needs one), one for the weights' (where they learn).
-        self.backward_macs += row.macs * (int(flows_in) + int(learns))
+        backward = row.macs * (int(flows_in) + int(learns))
+        self.backward_macs += backward
         if not (flows_in or learns):
+            if call.notes is not None:
+                call.note(
+                    "training: no gradient flows here (no trainable parameter before it, none "
+                    "of its own): autograd keeps nothing for it"
+                )
             return 0
         batch = settings.batch or 1
         size = settings.saved_bytes
@@ -136,12 +142,32 @@ class Autograd:
             tensors.append(store)
         if saved.output:
             tensors.append(out)
+        fresh = set()
         for tensor in tensors:
             if tensor not in self.kept:
                 self.kept.add(tensor)
+                fresh.add(tensor)
                 added += self.elements.get(tensor, math.prod(call.input)) * batch * size
-        added += (saved.elements * size + saved.raw_bytes) * batch
-        added += saved.statistics * max(size, 4)
+        own = (saved.elements * size + saved.raw_bytes) * batch
+        statistics = saved.statistics * max(size, 4)
+        if call.notes is not None:
+            kept = [
+                ("its input" if tensor == store else "its output")
+                + ("" if tensor in fresh else ", kept already")
+                for tensor in tensors
+            ]
+            parts = [f"{', '.join(kept) or 'no activation'} ({added:,} B new)"]
+            if own:
+                parts.append(f"{own:,} B of its own (indices, masks)")
+            if statistics:
+                parts.append(f"{statistics:,} B of per-channel statistics")
+            call.note(f"training: saved for the backward: {' + '.join(parts)}")
+            if row.macs:
+                call.note(
+                    f"training: backward MACs = {row.macs:,} x ({int(flows_in)} for the input's "
+                    f"gradient + {int(learns)} for the weights') = {backward:,}"
+                )
+        added += own + statistics
         self.saved += added
         return added
 
@@ -445,7 +471,8 @@ def apply(
         explain=tuple(notes) if notes is not None else (),
     )
     if state is not None and state.training is not None:
-        row = row._replace(saved_bytes=state.training.layer(call, kind, geometry, row, source))
+        saved = state.training.layer(call, kind, geometry, row, source)
+        row = row._replace(saved_bytes=saved, explain=tuple(notes) if notes is not None else ())
     return row
 
 

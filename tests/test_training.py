@@ -219,3 +219,35 @@ def test_optimizer_alone_implies_train_and_table_shows_it() -> None:
 def test_train_refuses_a_sweep() -> None:
     result = cli("chain", "3", "8", "8", "Conv2d:3,4,3,1,1", "--train", "--batch", "1,8")
     assert result.returncode != 0 and "--train" in result.stderr
+
+
+def test_explain_says_what_each_layer_keeps() -> None:
+    # conv on 3x8x8: keeps its input, 192 elements * 4 B = 768 B; relu keeps its output,
+    # 4x6x6 = 144 * 4 = 576 B; max pool's input is the relu's output, kept already, and it
+    # adds its int64 indices, 4x3x3 = 36 * 8 = 288 B
+    from typer.testing import CliRunner
+
+    from convcalc._cli import app
+
+    outcome = CliRunner().invoke(
+        app,
+        [
+            "chain",
+            "3",
+            "8",
+            "8",
+            "conv:4,3",
+            "relu",
+            "maxpool:2",
+            "--train",
+            "--explain",
+            "--framework",
+            "pytorch",
+        ],
+    )
+    assert outcome.exit_code == 0, outcome.stderr
+    out = outcome.stdout
+    assert "saved for the backward: its input (768 B new)" in out
+    assert "saved for the backward: its output (576 B new)" in out
+    assert "its input, kept already (0 B new) + 288 B of its own" in out
+    assert "backward MACs = 3,888 x (0 for the input's gradient + 1 for the weights')" in out
