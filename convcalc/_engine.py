@@ -148,7 +148,8 @@ class Autograd:
                 self.kept.add(tensor)
                 fresh.add(tensor)
                 added += self.elements.get(tensor, math.prod(call.input)) * batch * size
-        own = (saved.elements * size + saved.raw_bytes) * batch
+        elements = saved.elements + (saved.elements_for_weights if learns else 0)
+        own = (elements * size + saved.raw_bytes) * batch
         statistics = saved.statistics * max(size, 4)
         if call.notes is not None:
             kept = [

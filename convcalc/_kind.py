@@ -253,6 +253,9 @@ class Saved(NamedTuple):
     elements: int = 0
     """Elements of tensors of its own, per sample, in the activation type (the pre-activation
     of a fused activation, an in-place activation's copy of its input)."""
+    elements_for_weights: int = 0
+    """Elements of tensors of its own kept only for its weights' gradient, per sample: not when
+    they are frozen (attention's output projection keeps its input, a tensor of its own)."""
     raw_bytes: int = 0
     """Bytes of tensors of its own, per sample, whatever the activation type: max pooling's
     int64 indices (8 a position), dropout's mask (1 an element, as on a GPU)."""

@@ -146,6 +146,9 @@ def _dropout_saved(call: Call, geometry: Geometry) -> Saved:
     a float32 one); with rate 0 it returns its input and keeps nothing."""
     if not _rate(call):
         return Saved(alias=True)
+    if call.values.get(SPELLED) in ("Dropout1d", "Dropout2d", "Dropout3d"):
+        # feature dropout (both devices): input * noise, noise one value a channel
+        return Saved(elements=call.channels)
     return Saved(raw_bytes=math.prod(call.input))
 
 
@@ -191,6 +194,7 @@ DROPOUT = LayerKind(
     receptive=Receptive.POINTWISE,
     ignored=IGNORED_DROPOUT,
     saved=_dropout_saved,
+    torch_names=("Dropout", "Dropout1d", "Dropout2d", "Dropout3d"),
 )
 
 ACTIVATION_KIND = LayerKind(

@@ -717,18 +717,19 @@ NORMALIZATION = LayerKind(
 
 
 def _drop_path_saved(call: Call, geometry: Geometry) -> Saved:
-    """Stochastic depth multiplies by a random scale per sample (row mode), which it keeps;
-    per element (batch mode) it keeps one per element."""
-    each = call.values.get("mode") == "batch"
-    return Saved(elements=math.prod(call.input) if each else 1)
+    """Stochastic depth multiplies by a random scale, which it keeps: one per sample (row
+    mode), one for the whole batch (batch mode; float32 counted)."""
+    if call.values.get("mode") == "batch":
+        return Saved(statistics=1)
+    return Saved(elements=1)
 
 
 def _layernorm2d_saved(call: Call, geometry: Geometry) -> Saved:
-    """torchvision's LayerNorm2d: permuted copies around a layer norm over the channels,
-    which keeps its (permuted, contiguous) input and a float32 mean and deviation a
-    position."""
+    """torchvision's LayerNorm2d: a layer norm over the channels of a permuted view, which
+    keeps that view (its input's storage, no copy) and a float32 mean and deviation a
+    position (measured, torch 2.13)."""
     positions = math.prod(call.spatial)
-    return Saved(elements=math.prod(call.input), raw_bytes=2 * 4 * positions)
+    return Saved(input=True, raw_bytes=2 * 4 * positions)
 
 
 CHANNEL_KINDS: tuple[LayerKind, ...] = (

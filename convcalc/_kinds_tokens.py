@@ -273,6 +273,13 @@ ATTENTION = LayerKind(
             "pytorch: append a zero token to the keys and values (no parameters)",
         ),
         Param(
+            "need_weights",
+            Flag(),
+            True,
+            "pytorch: the forward's need_weights (its default true); with false PyTorch runs "
+            "scaled_dot_product_attention, which keeps less for training",
+        ),
+        Param(
             "kdim",
             WholeNumber(),
             None,
@@ -683,13 +690,41 @@ EMBEDDING = LayerKind(
 )
 
 
+def _attention_saved(call: Call, geometry: Geometry) -> Saved:
+    """Self-attention as PyTorch's MultiheadAttention runs it in training (torch 2.13, CPU,
+    dropout 0), per sample, for L tokens, h heads of query and key size k, value size v
+    (E/h each in PyTorch): the input projection keeps its input for its weights; the
+    projected queries, keys and values are one tensor, L*h*(2k + v). With need_weights false,
+    scaled_dot_product_attention keeps them, its output (L*h*v, which the output projection
+    reads as its input) and a float32 log-sum-exp per head and token; with need_weights true,
+    the explicit path keeps them, the scaled queries (L*h*k), the softmax (h*L*L) and the
+    output projection's input (L*h*v, for its weights only)."""
+    length = math.prod(call.input[:-1])
+    heads = call.number("num_heads")
+    if call.framework is Framework.PYTORCH:
+        key = value = call.input[-1] // heads
+    else:
+        key, value, _ = _keras_dims(call)
+    projected = length * heads * (2 * key + value)
+    mixed = length * heads * value
+    if call.values.get("need_weights") is False:
+        return Saved(
+            input_for_weights=True, elements=projected + mixed, raw_bytes=4 * heads * length
+        )
+    return Saved(
+        input_for_weights=True,
+        elements=projected + length * heads * key + heads * length * length,
+        elements_for_weights=mixed,
+    )
+
+
 def _embedding_saved(call: Call, geometry: Geometry) -> Saved:
     """An embedding keeps its int64 indices for its weights' gradient."""
     return Saved(raw_bytes=8 * math.prod(call.input))
 
 
 TOKEN_KINDS: tuple[LayerKind, ...] = (
-    ATTENTION,  # the default, its input: not measured (see the README)
+    ATTENTION._replace(saved=_attention_saved),
     PATCH_EMBEDDING._replace(saved=keeps_input),
     TO_TOKENS._replace(saved=a_view),
     CLASS_TOKEN._replace(saved=keeps_nothing),

@@ -251,3 +251,60 @@ def test_explain_says_what_each_layer_keeps() -> None:
     assert "saved for the backward: its output (576 B new)" in out
     assert "its input, kept already (0 B new) + 288 B of its own" in out
     assert "backward MACs = 3,888 x (0 for the input's gradient + 1 for the weights')" in out
+
+
+def _saved(layers: list[Any], shape: list[int], batch: int) -> int:
+    spec = {"input": shape, "framework": "pytorch", "batch": batch, "layers": layers}
+    return totals(training(spec)).saved_activations
+
+
+@pytest.mark.parametrize(
+    ("need_weights", "frozen", "expected"),
+    [
+        # recorded from PyTorch 2.13 (CPU, dropout 0) with saved_tensors_hooks: Linear(8, 8),
+        # then MultiheadAttention(8, 2, batch_first=True)(x, x, x, need_weights=...) on 5 tokens
+        (False, None, 1000),
+        (False, 0, 840),
+        (False, 1, 840),
+        (True, None, 1320),
+        (True, 0, 1160),
+        (True, 1, 1000),
+    ],
+)
+def test_attention_saves_what_pytorch_keeps(
+    need_weights: bool, frozen: int | None, expected: int
+) -> None:
+    layers: list[Any] = [
+        {"dense": 8},
+        {"multihead_attention": {"num_heads": 2, "need_weights": need_weights}},
+    ]
+    if frozen is not None:
+        layers[frozen] = {**layers[frozen], "trainable": False}
+    assert _saved(layers, [5, 8], 1) == expected
+    assert _saved(layers, [5, 8], 8) == 8 * expected
+
+
+def test_drop_path_batch_mode_keeps_one_scale() -> None:
+    # recorded from PyTorch 2.13 (CPU): Conv2d(4, 4, 1) then torchvision StochasticDepth(0.3,
+    # mode) on (2, 4, 6, 6): the conv's input 1152 B, the noise (2,1,1,1) or (1,1,1,1) float32
+    conv = {"conv2d": {"filters": 4, "kernel": 1}}
+    assert _saved([conv, {"drop_path": {"rate": 0.3, "mode": "row"}}], [4, 6, 6], 2) == 1160
+    assert _saved([conv, {"drop_path": {"rate": 0.3, "mode": "batch"}}], [4, 6, 6], 2) == 1156
+
+
+def test_layernorm2d_keeps_its_input_not_a_copy() -> None:
+    # by hand: the conv keeps the image 4*6*6*2*4 = 1152; relu its output 1152; LayerNorm2d's
+    # layer norm keeps the permuted view of that same output (no copy) and a float32 mean and
+    # deviation a position, 2*36*2*4 = 576; layer scale keeps its input, LayerNorm2d's output
+    # (4*6*6*2*4 = 1152) for gamma's gradient
+    layers = [{"conv2d": {"filters": 4, "kernel": 1}}, "relu", "layernorm2d", "layer_scale"]
+    assert _saved(layers, [4, 6, 6], 2) == 1152 + 1152 + 576 + 1152
+
+
+def test_dropout2d_keeps_one_value_a_channel() -> None:
+    # recorded from PyTorch 2.13 (CPU; feature dropout runs the same on a GPU): Conv2d(4, 4, 1)
+    # then Dropout2d(0.3) on (2, 4, 6, 6): the conv's input 1152 B and noise (2, 4, 1, 1) 32 B
+    conv = {"conv2d": {"filters": 4, "kernel": 1}}
+    assert _saved([conv, {"Dropout2d": 0.3}], [4, 6, 6], 2) == 1184
+    # plain dropout: a one-byte mask an element, as on a GPU, 4*6*6*2
+    assert _saved([conv, {"Dropout": 0.3}], [4, 6, 6], 2) == 1152 + 288

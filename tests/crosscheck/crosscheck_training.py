@@ -345,14 +345,312 @@ def random_chain(rng: random.Random) -> tuple[nn.Module, dict[str, Any], tuple[i
     return nn.Sequential(*mods), spec, first
 
 
+# -- one case per kind the random chains do not build ------------------------------------
+
+
+class Tokens(nn.Module):
+    """Self-attention on (N, L, E) tokens, batch_first, as convcalc counts it."""
+
+    def __init__(self, e: int, heads: int, need_weights: bool) -> None:
+        super().__init__()
+        self.attention = nn.MultiheadAttention(e, heads, batch_first=True)
+        self.need_weights = need_weights
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.attention(x, x, x, need_weights=self.need_weights)[0]
+
+
+class Patches(nn.Module):
+    """torchvision ViT's conv_proj, reshape and permute."""
+
+    def __init__(self, c: int, e: int, patch: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(c, e, patch, stride=patch)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(x).flatten(2).transpose(1, 2)
+
+
+class Scale(nn.Module):
+    """ConvNeXt's layer scale: a learned (C, 1, 1) multiplier."""
+
+    def __init__(self, c: int) -> None:
+        super().__init__()
+        self.gamma = nn.Parameter(torch.full((c, 1, 1), 0.1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.gamma * x
+
+
+class ClassToken(nn.Module):
+    def __init__(self, e: int) -> None:
+        super().__init__()
+        self.token = nn.Parameter(torch.zeros(1, 1, e))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([self.token.expand(x.shape[0], -1, -1), x], 1)
+
+
+class Position(nn.Module):
+    def __init__(self, length: int, e: int) -> None:
+        super().__init__()
+        self.embedding = nn.Parameter(torch.zeros(1, length, e))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.embedding
+
+
+MERGES = {
+    "multiply": torch.mul,
+    "maximum": torch.maximum,
+    "minimum": torch.minimum,
+    "subtract": torch.sub,
+    "average": lambda a, b: (a + b) / 2,
+    "add": torch.add,
+}
+
+
+class Two(nn.Module):
+    """Two paths merged (``split``: torch.split's halves of the channels, one a path)."""
+
+    def __init__(self, a: nn.Module, b: nn.Module, how: str, split: bool) -> None:
+        super().__init__()
+        self.a, self.b, self.how, self.split = a, b, how, split
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        left, right = torch.split(x, x.shape[1] // 2, 1) if self.split else (x, x)
+        return MERGES[self.how](self.a(left), self.b(right))  # type: ignore[operator]
+
+
+Case = tuple[str, list[nn.Module], list[Any], tuple[int, ...], bool]
+"""A name, the torch modules in order, convcalc's layers, the input shape, whether the input
+is indices (an embedding's)."""
+
+
+def kind_cases() -> list[Case]:
+    """One small model per kind the random chains miss, its first layer a conv or dense so a
+    gradient flows into the kind (the variants freeze it, the kind, or both)."""
+    tv = import_torchvision()
+    c, h, e, length = 4, 8, 8, 5
+    conv = {"conv2d": {"filters": c, "kernel": 1}}
+    cases: list[Case] = []
+    for weights in (False, True):
+        cases.append(
+            (
+                f"multihead_attention need_weights={weights}",
+                [nn.Linear(e, e), Tokens(e, 2, weights)],
+                [{"dense": e}, {"multihead_attention": {"num_heads": 2, "need_weights": weights}}],
+                (length, e),
+                False,
+            )
+        )
+    cases += [
+        (
+            "patch_embedding",
+            [nn.Conv2d(3, 3, 1), Patches(3, e, 4)],
+            [{"conv2d": {"filters": 3, "kernel": 1}}, {"patch_embedding": [e, 4]}],
+            (3, h, h),
+            False,
+        ),
+        (
+            "class_token, position_embedding",
+            [nn.Linear(e, e), ClassToken(e), Position(length + 1, e), nn.Linear(e, e)],
+            [{"dense": e}, "class_token", "position_embedding", {"dense": e}],
+            (length, e),
+            False,
+        ),
+        (
+            "embedding",
+            [nn.Embedding(20, e), nn.Linear(e, 3)],
+            [{"embedding": [20, e]}, {"dense": 3}],
+            (length,),
+            True,
+        ),
+        (
+            "separable_conv2d",
+            [
+                nn.Conv2d(c, c, 1),
+                nn.Conv2d(c, 2 * c, 3, groups=c, bias=False),
+                nn.Conv2d(2 * c, 6, 1),
+            ],
+            [conv, {"separable_conv2d": {"filters": 6, "kernel": 3, "depth_multiplier": 2}}],
+            (c, h, h),
+            False,
+        ),
+    ]
+    for mode in ("row", "batch"):
+        cases.append(
+            (
+                f"drop_path {mode}",
+                [nn.Conv2d(c, c, 1), tv.ops.StochasticDepth(0.3, mode)],
+                [conv, {"drop_path": {"rate": 0.3, "mode": mode}}],
+                (c, h, h),
+                False,
+            )
+        )
+    cases += [
+        (
+            "layer_scale",
+            [nn.Conv2d(c, c, 1), Scale(c)],
+            [conv, "layer_scale"],
+            (c, h, h),
+            False,
+        ),
+        (
+            "layernorm2d",
+            [nn.Conv2d(c, c, 1), tv.models.convnext.LayerNorm2d(c)],
+            [conv, "layernorm2d"],
+            (c, h, h),
+            False,
+        ),
+        (
+            "relu, layernorm2d, layer_scale",
+            [nn.Conv2d(c, c, 1), nn.ReLU(), tv.models.convnext.LayerNorm2d(c), Scale(c)],
+            [conv, "relu", "layernorm2d", "layer_scale"],
+            (c, h, h),
+            False,
+        ),
+        (
+            "channel_shuffle",
+            [nn.Conv2d(c, c, 1), nn.ChannelShuffle(2), nn.Conv2d(c, c, 1)],
+            [conv, {"channel_shuffle": 2}, conv],
+            (c, h, h),
+            False,
+        ),
+        (
+            "Dropout2d",
+            [nn.Conv2d(c, c, 1), nn.Dropout2d(0.3)],
+            [conv, {"Dropout2d": 0.3}],
+            (c, h, h),
+            False,
+        ),
+        (
+            "1-D kinds",
+            [
+                nn.Conv1d(c, c, 3, padding=1),
+                nn.BatchNorm1d(c),
+                nn.MaxPool1d(2),
+                nn.AvgPool1d(2),
+                nn.Upsample(scale_factor=2),
+                nn.ConvTranspose1d(c, c, 2, stride=2),
+            ],
+            [
+                {"conv1d": {"filters": c, "kernel": 3, "padding": 1}},
+                "batchnorm",
+                {"maxpool1d": 2},
+                {"avgpool1d": 2},
+                {"upsampling1d": 2},
+                {"conv1d_transpose": {"filters": c, "kernel": 2, "stride": 2}},
+            ],
+            (c, 16),
+            False,
+        ),
+        (
+            "3-D kinds",
+            [
+                nn.Conv3d(c, c, 3, padding=1),
+                nn.BatchNorm3d(c),
+                nn.MaxPool3d(2),
+                nn.AvgPool3d(2),
+                nn.Upsample(scale_factor=2),
+                nn.ConvTranspose3d(c, c, 2, stride=2),
+            ],
+            [
+                {"conv3d": {"filters": c, "kernel": 3, "padding": 1}},
+                "batchnorm",
+                {"maxpool3d": 2},
+                {"avgpool3d": 2},
+                {"upsampling3d": 2},
+                {"conv3d_transpose": {"filters": c, "kernel": 2, "stride": 2}},
+            ],
+            (c, 4, 8, 8),
+            False,
+        ),
+    ]
+    for how in ("multiply", "maximum", "minimum", "average", "subtract"):
+        for split in (False, True):
+            half = c // 2 if split else c
+            body = [{"conv2d": {"filters": half, "kernel": 3, "padding": 1}}, "relu"]
+            torch_body = [nn.Conv2d(half, half, 3, padding=1), nn.ReLU()]
+            construct = "split" if split else "branches"
+            cases.append(
+                (
+                    f"{construct} {how}",
+                    [
+                        nn.Conv2d(c, c, 1),
+                        Two(nn.Sequential(*torch_body), nn.Identity(), how, split),
+                    ],
+                    [conv, {construct: {"merge": how, "paths": [body, []]}}],
+                    (c, h, h),
+                    False,
+                )
+            )
+    return cases
+
+
+def run_case(case: Case, frozen: tuple[bool, ...]) -> list[str]:
+    """The case with its layers frozen as told (one flag a convcalc layer): a line per batch
+    that disagrees."""
+    name, mods, layers, shape, indices = case
+    spec_layers = []
+    for module in mods:
+        module.requires_grad_(True)
+    flagged = list(zip(layers, frozen, strict=False))
+    torch_of = _torch_of_layers(mods, layers)
+    for (layer, freeze), parts in zip(flagged, torch_of, strict=True):
+        if freeze:
+            for module in parts:
+                module.requires_grad_(False)
+            layer = {**layer} if isinstance(layer, dict) else {layer: {}}
+            layer["trainable"] = False
+        spec_layers.append(layer)
+    spec = {"input": list(shape), "framework": "pytorch", "layers": spec_layers}
+    model = nn.Sequential(*mods)
+    bad = []
+    for batch in (1, 8):
+        x = torch.randint(0, 20, (batch, *shape)) if indices else torch.randn(batch, *shape)
+        torch_bytes = saved_bytes(model, x)
+        ours = convcalc_training(spec, batch)["saved_activations"]
+        if torch_bytes != ours:
+            bad.append(
+                f"{name} frozen {frozen} batch {batch}: torch {torch_bytes:,} convcalc {ours:,}"
+            )
+    return bad
+
+
+def _torch_of_layers(mods: list[nn.Module], layers: list[Any]) -> list[list[nn.Module]]:
+    """The torch modules of each convcalc layer (a separable conv is two)."""
+    if len(mods) == len(layers):
+        return [[module] for module in mods]
+    assert "separable_conv2d" in layers[1] and len(mods) == 3
+    return [[mods[0]], [mods[1], mods[2]]]
+
+
+def check_cases() -> int:
+    bad = 0
+    for case in kind_cases():
+        layers = case[2]
+        variants = [(False,) * len(layers), (True,) + (False,) * (len(layers) - 1)]
+        variants += [(False,) + (True,) * (len(layers) - 1), (True,) * len(layers)]
+        lines = [line for frozen in variants for line in run_case(case, frozen)]
+        print(f"{case[0]:40} {'ok' if not lines else 'DIFFERENT'}", flush=True)
+        for line in lines:
+            print("  " + line)
+        bad += len(lines)
+    return bad
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--chains", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-zoo", action="store_true")
+    parser.add_argument("--only-cases", action="store_true")
     args = parser.parse_args()
     torch.manual_seed(args.seed)
-    bad = 0
+    bad = check_cases()
+    if args.only_cases:
+        return bad
     if not args.skip_zoo:
         for name, module in zoo_models().items():
             spec = load_zoo(name)
