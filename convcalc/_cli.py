@@ -472,6 +472,11 @@ def _sweep(
     from ._model import read_model, run
     from ._render._sweep import render_sweep
 
+    if len(inputs) * len(batches) > MAX_SWEEP:
+        raise SpecError(
+            f"the sweep asks for {len(inputs) * len(batches):,} runs ({len(inputs):,} inputs x "
+            f"{len(batches):,} batches); convcalc runs at most {MAX_SWEEP:,}: give fewer values"
+        )
     runs = []
     base = {**spec, **common.overrides()}
     for shape in inputs:
@@ -482,6 +487,9 @@ def _sweep(
     width = output_width(sys.stdout) if output_format is OutputFormat.TABLE else None
     sys.stdout.write(render_sweep(runs, output_format, width=width))
 
+
+MAX_SWEEP = 1_000
+"""Runs one sweep may ask for: more is a mistake, and would take minutes on a big model."""
 
 FOLD_ROWS = 60
 """A table longer than this, of a model with blocks, is folded to the deepest level that fits."""

@@ -604,14 +604,13 @@ def _next_field(
     ((kernel-1)/2 - pad_before)*jump_in``, written once as ``_window.RF``. Its axes are
     followed through a permute, so a conv after one slides over the axes it really slides
     over, and a dense layer on the channels (at the end after a permute) keeps it."""
-    if field is None:
+    if field is None or receptive is Receptive.WHOLE:
         return None
+    if receptive is Receptive.POINTWISE and geometry.order is None:
+        return field  # the common case first: most layers are element-wise
     positions = _positions(field, call.settings.layout)
-    if receptive is Receptive.WHOLE:
-        return None
     if receptive is Receptive.POINTWISE:
-        if geometry.order is None:
-            return field
+        assert geometry.order is not None
         moved = tuple(geometry.order.index(p) for p in positions)
         return field._replace(axes=() if moved == _standard(field, call.settings.layout) else moved)
     if receptive is Receptive.LAST_AXIS:

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from ._engine import RunState, initial_field
+from ._engine import Memo, RunState, initial_field
 from ._errors import ConvCalcError, SpecError
 from ._kind import Shape
 from ._model import ModelSpec, Tensor, Walker, replay
 from ._settings import Layout
 
 MAX_SPAN = 100_000
-"""Sizes tried per axis at most: a range wider than this is refused (a few seconds' work)."""
+"""Sizes tried per axis at most: a range wider than this is refused."""
+
+MAX_WORK = 4_000_000
+"""Layers applied in all (sizes tried, times axes, times the model's rows) at most: some
+seconds of work; a wider range on a bigger model is refused with the range that fits."""
 
 _AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
@@ -80,9 +84,20 @@ def accepted_sizes(model: ModelSpec, low: int = 1, high: int = 1024) -> list[Axi
     if walker.reads_sizes():
         program = None
         walker.read_model(model.layers, start)  # what it reads is remembered
+        rows = walker.rows
     else:
         program = walker.record(model.layers, start)
+        rows = len(program.ops)
+    work = (high - low + 1) * rank * max(rows, 1)
+    if work > MAX_WORK:
+        fits = max(MAX_WORK // (rank * max(rows, 1)), 1)
+        raise SpecError(
+            f"--range {low}-{high} is too wide for this model: {high - low + 1:,} sizes on "
+            f"{rank} axes of {rows:,} rows is {work:,} layers to apply, over the {MAX_WORK:,} "
+            f"convcalc allows (some seconds); try --range {low}-{low + fits - 1}"
+        )
     found = []
+    memo: Memo = {}
     for number, name in enumerate(_AXES[rank]):
         index = first + number
         outputs: list[tuple[int, Shape]] = []
@@ -91,6 +106,7 @@ def accepted_sizes(model: ModelSpec, low: int = 1, high: int = 1024) -> list[Axi
         for size in range(low, high + 1):
             tried = shape[:index] + (size,) + shape[index + 1 :]
             state = RunState(model.settings, tried)
+            state.memo = memo  # a layer meets the same shape at many sizes: worked out once
             try:
                 if program is not None:  # the model's structure is the same at every size
                     out = replay(program, tried, state)

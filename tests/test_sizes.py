@@ -138,3 +138,9 @@ def test_the_command(tmp_path: Path) -> None:
     assert document["axes"][0]["valid"] == list(range(16, 41))
     bad = CliRunner().invoke(app, ["sizes", "zoo:lenet5", "--range", "9-1"])
     assert bad.exit_code == 2 and bad.stderr.startswith("Error: ")
+
+
+def test_a_range_too_wide_for_the_model_is_refused() -> None:
+    outcome = CliRunner().invoke(app, ["sizes", "zoo:resnet18", "--range", "1-100000"])
+    assert outcome.exit_code == 2 and outcome.stdout == ""
+    assert "is too wide for this model" in outcome.stderr and "try --range 1-" in outcome.stderr

@@ -75,3 +75,11 @@ def test_the_sweep_table_fits_80_columns() -> None:
     assert code == 0
     lines = out.splitlines()
     assert len(lines) == 2 + 6 and max(len(line) for line in lines) <= 80
+
+
+def test_a_sweep_of_too_many_runs_is_refused() -> None:
+    batches = ",".join(str(b) for b in range(1, 1_002))
+    code, out, err = run(
+        "conv", "28", "28", "1", "--filters", "4", "--kernel", "3", "--batch", batches
+    )
+    assert code == 2 and out == "" and "convcalc runs at most 1,000" in err
