@@ -208,6 +208,7 @@ class Common(NamedTuple):
     optimizer: Optimizer | None = None
     amp: bool | None = None
     fit: str | None = None
+    input: str | None = None
 
     def training(self) -> Optimizer | None:
         """``--train``: the optimizer a training estimate assumes (adam unless named); None
@@ -367,6 +368,18 @@ _COMMON_OPTIONS = [
             ],
         ),
         (
+            "input",
+            Annotated[
+                str | None,
+                typer.Option(
+                    "--input",
+                    help="Another input, in the layout's order: the spatial size alone "
+                    "(320x320) keeps the channels; several (224,320,512) give one row of "
+                    "totals each",
+                ),
+            ],
+        ),
+        (
             "fit",
             Annotated[
                 str | None,
@@ -408,20 +421,19 @@ def _shape(items: Sequence[str], what: str = "SHAPE") -> list[int]:
     return list(parse_shape("x".join(items) if items else None, what, " ".join(items)))
 
 
-def _report_and_print(
-    spec: dict[str, object], common: Common, inputs: list[list[int]] | None = None
-) -> None:
+def _report_and_print(spec: dict[str, object], common: Common, source: str = "SHAPE") -> None:
     from ._model import read_model, run
 
+    inputs = None
+    if common.input is not None:
+        inputs = [
+            _input_override(spec, one, common, source)
+            for one in _sweep_inputs(common.input, spec, common)
+        ]
     batches = common.batches()
     if len(batches) > 1 or (inputs is not None and len(inputs) > 1):
         if common.fit is not None:
             raise SpecError("--fit finds one batch: give one input size and no --batch list")
-        if common.training() is not None:
-            raise SpecError(
-                "--train reports one run: give one batch size and one input size (a sweep's "
-                "table has no training columns yet)"
-            )
         _sweep(spec, common, inputs or [list(spec["input"])], batches)  # type: ignore[call-overload]
         return
     if inputs is not None:
@@ -479,10 +491,14 @@ def _sweep(
         )
     runs = []
     base = {**spec, **common.overrides()}
+    optimizer = common.training()
     for shape in inputs:
         for batch in batches:
-            report = run(read_model({**base, "input": shape, "batch": batch}))
-            runs.append(report)
+            model = read_model({**base, "input": shape, "batch": batch})
+            if optimizer is not None:
+                settings = model.settings._replace(train=optimizer, amp=bool(common.amp))
+                model = model._replace(settings=settings)
+            runs.append(run(model))
     output_format = common.format or OutputFormat.TABLE
     width = output_width(sys.stdout) if output_format is OutputFormat.TABLE else None
     sys.stdout.write(render_sweep(runs, output_format, width=width))
@@ -711,25 +727,11 @@ def model(
             autocompletion=lambda incomplete: _complete_model(incomplete),
         ),
     ],
-    input: Annotated[
-        str | None,
-        typer.Option(
-            "--input",
-            help="Another input, in the model's layout: the spatial size alone (320x320) keeps "
-            "its channels",
-        ),
-    ] = None,
     *,
     common: Common,
 ) -> None:
     """A whole network from a YAML model file (`convcalc zoo show mnist_cnn` shows one)."""
-    spec = _load_model(file)
-    inputs = None
-    if input is not None:
-        inputs = [
-            _input_override(spec, one, common, file) for one in _sweep_inputs(input, spec, common)
-        ]
-    _report_and_print(spec, common, inputs)
+    _report_and_print(_load_model(file), common, source=file)
 
 
 def _sweep_inputs(text: str, spec: dict[str, object], common: Common) -> list[str]:

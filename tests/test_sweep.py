@@ -83,3 +83,11 @@ def test_a_sweep_of_too_many_runs_is_refused() -> None:
         "conv", "28", "28", "1", "--filters", "4", "--kernel", "3", "--batch", batches
     )
     assert code == 2 and out == "" and "convcalc runs at most 1,000" in err
+
+
+def test_an_input_sweep_on_a_single_layer() -> None:
+    # a 3x3 conv of 32 filters: 26x26x32 from 28x28, 30x30x32 from 32x32 (the channel kept);
+    # MACs 26*26*32*9 = 194,688 and 30*30*32*9 = 259,200
+    rows = sweep("conv", "28", "28", "1", "--filters", "32", "--kernel", "3", "--input", "28,32,64")
+    assert [row["input_shape"] for row in rows] == [[28, 28, 1], [32, 32, 1], [64, 64, 1]]
+    assert [row["totals"]["macs"] for row in rows[:2]] == [194_688, 259_200]

@@ -216,9 +216,27 @@ def test_optimizer_alone_implies_train_and_table_shows_it() -> None:
     assert "Optimizer state (momentum)" in out and "Saved activations" in out
 
 
-def test_train_refuses_a_sweep() -> None:
-    result = cli("chain", "3", "8", "8", "Conv2d:3,4,3,1,1", "--train", "--batch", "1,8")
-    assert result.returncode != 0 and "--train" in result.stderr
+def test_train_in_a_sweep() -> None:
+    # Conv2d(3, 4, 3, 1, 1) on 3x8x8: (3*3*3 + 1) * 4 = 112 parameters, 448 B; with Adam,
+    # weights + gradients + two moments = 4 * 448 = 1,792 B; it keeps its input for its
+    # weights' gradient, 3*8*8 = 192 elements, 768 B a sample
+    result = cli(
+        "chain",
+        "3",
+        "8",
+        "8",
+        "Conv2d:3,4,3,1,1",
+        "--framework",
+        "pytorch",
+        "--train",
+        "--batch",
+        "1,8",
+        "--format",
+        "json",
+    )
+    assert result.returncode == 0, result.stderr
+    rows = json.loads(result.stdout)["sweep"]
+    assert [row["totals"]["training"]["total"] for row in rows] == [1_792 + 768, 1_792 + 8 * 768]
 
 
 def test_explain_says_what_each_layer_keeps() -> None:

@@ -14,13 +14,37 @@ from ._units import human_bytes, human_count
 _HEADER = ("input", "batch", "params", "MACs", "FLOPs", "param memory", "activation memory")
 
 
+_TRAINING = ("input", "batch", "params", "MACs", "activations", "training memory", "train MACs")
+"""With --train: FLOPs (twice the MACs) and parameter memory (in the training memory) give way
+to the training figures, so the table still fits 80 columns."""
+
+
+def _training(reports: Sequence[Report]) -> bool:
+    return any(report.totals.training is not None for report in reports)
+
+
+def _header(reports: Sequence[Report]) -> list[str]:
+    return list(_TRAINING if _training(reports) else _HEADER)
+
+
 def _cells(report: Report) -> list[str]:
     totals = report.totals
-    return [
+    first = [
         "x".join(map(str, report.input_shape)),
         str(report.settings.batch or 1),
         f"{totals.params:,}",
         human_count(totals.macs),
+    ]
+    training = totals.training
+    if training is not None:
+        return [
+            *first,
+            human_bytes(totals.activation_bytes),
+            human_bytes(training.total),
+            human_count(training.macs),
+        ]
+    return [
+        *first,
         human_count(2 * totals.macs),
         human_bytes(totals.param_bytes),
         human_bytes(totals.activation_bytes),
@@ -63,12 +87,13 @@ def render_sweep(reports: Sequence[Report], fmt: OutputFormat, *, width: int | N
             )
         return buffer.getvalue()
     if fmt is OutputFormat.MARKDOWN:
-        lines = ["| " + " | ".join(_HEADER) + " |", "|---|---:|---:|---:|---:|---:|---:|"]
+        header = _header(reports)
+        lines = ["| " + " | ".join(header) + " |", "|---|" + "---:|" * (len(header) - 1)]
         lines += ["| " + " | ".join(_cells(report)) + " |" for report in reports]
         return "\n".join(lines) + "\n"
     if fmt is OutputFormat.TABLE:
-        table = [list(_HEADER), *(_cells(report) for report in reports)]
-        widths = [max(len(row[i]) for row in table) for i in range(len(_HEADER))]
+        table = [_header(reports), *(_cells(report) for report in reports)]
+        widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
         lines = []
         for number, row in enumerate(table):
             cells = [
