@@ -743,6 +743,23 @@ def _one_inputs_key(extra: Mapping[str, object], where: str) -> Mapping[str, obj
     return {("inputs" if k == "input" else k): v for k, v in extra.items()}
 
 
+def _counter_name(raw: object, env: Mapping[str, object], where: str) -> str | None:
+    """A repeat's ``index``: the name its copies see their number by (``$j``: 0, 1, ...)."""
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or not raw.isidentifier():
+        raise SpecError(
+            f"{where}: index {show(raw)} is not valid: it names the repeat's counter, a word "
+            "such as j, used as $j (0 in the first copy, 1 in the next, ...)"
+        )
+    if raw in env:
+        raise SpecError(
+            f"{where}: index {show(raw)} is already a parameter here; give the counter another "
+            "name"
+        )
+    return raw
+
+
 def _listed(extra: Mapping[str, object]) -> list[str]:
     """The names in an item's ``inputs``: one name or a list of them; [] when not names."""
     raw = extra.get("inputs")
@@ -1657,11 +1674,13 @@ class Walker:
         flow: Tensor,
     ) -> Tensor:
         for key in item:
-            if key not in ("repeat", "layers"):
+            if key not in ("repeat", "layers", "index"):
                 raise SpecError(
-                    f"{where}: a repeat takes 'repeat' (the count) and 'layers'; "
-                    f"unknown key {show(str(key))}"
+                    f"{where}: a repeat takes 'repeat' (the count), 'layers' and 'index' (a "
+                    f"name for its counter); unknown key {show(str(key))}"
+                    f"{did_you_mean(str(key), ['repeat', 'layers', 'index'])}"
                 )
+        counter = _counter_name(item.get("index"), env, where)
         count = self._repeat_count(item, env, where)
         layers = self._list(_open(item.get("layers"), env, where, "layers"), "repeat", where)
         if count > 1:
@@ -1683,8 +1702,12 @@ class Walker:
                 f"{count:,} times {rows:,}",
                 True,
             )
-        for _ in range(count):
-            flow = self.read_list(layers, scope, env, stack, flow)
+        if counter is None:
+            for _ in range(count):
+                flow = self.read_list(layers, scope, env, stack, flow)
+            return flow
+        for number in range(count):  # each copy sees its number: $j is 0, 1, ...
+            flow = self.read_list(layers, scope, {**env, counter: number}, stack, flow)
         return flow
 
     def _residual(

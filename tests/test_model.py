@@ -760,3 +760,60 @@ def test_pytorch_refuses_a_multiply_of_different_ranks() -> None:
     spec["input"] = [6, 4, 4]
     assert rows(spec)[-1]["output_shape"] == [6, 4, 4]
 
+
+# -- a repeat's counter -------------------------------------------------------------------------
+def test_each_copy_of_a_repeat_sees_its_number() -> None:
+    # dense units 1, 2, 3 on [4]: (4+1)*1 = 5, (1+1)*2 = 4, (2+1)*3 = 9 parameters
+    spec = {
+        "input": [4],
+        "layers": [{"repeat": 3, "index": "j", "layers": [{"dense": "$j + 1"}]}],
+    }
+    assert [row["params"] for row in rows(spec)] == [5, 4, 9]
+
+
+def test_a_counter_in_a_condition_and_a_block() -> None:
+    # ConvNeXt's rising drop rate, and the first copy of a stage set apart by if:
+    spec = {
+        "input": [4],
+        "blocks": {
+            "stage": {
+                "params": {"n": 3, "first": 0},
+                "layers": [
+                    {
+                        "repeat": "$n",
+                        "index": "k",
+                        "layers": [
+                            {"relu": None, "if": "$k == 0"},
+                            {"dropout": "0.1 * ($first + $k)"},
+                        ],
+                    }
+                ],
+            }
+        },
+        "layers": [{"stage": {"n": 3, "first": 2}}],
+    }
+    assert [row["type"] for row in rows(spec)] == ["relu", "dropout", "dropout", "dropout"]
+
+
+@pytest.mark.parametrize(
+    ("index", "message"),
+    [
+        ("2j", "index '2j' is not valid: it names the repeat's counter"),
+        (["j"], "index ['j'] is not valid"),
+        ("n", "index 'n' is already a parameter here"),
+    ],
+)
+def test_a_counter_is_a_new_word(index: object, message: str) -> None:
+    spec = {
+        "input": [4],
+        "blocks": {
+            "b": {"params": {"n": 2}, "layers": [{"repeat": 2, "index": index, "layers": ["relu"]}]}
+        },
+        "layers": ["b"],
+    }
+    assert message in error(spec)
+
+
+def test_a_misspelt_repeat_key_is_named() -> None:
+    spec = {"input": [4], "layers": [{"repeat": 2, "indx": "j", "layers": ["relu"]}]}
+    assert "unknown key 'indx' (did you mean 'index'?)" in error(spec)
