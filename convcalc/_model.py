@@ -1702,11 +1702,13 @@ class Walker:
                 f"{count:,} times {rows:,}",
                 True,
             )
-        if counter is None:
+        if counter is None or counter not in _all_references(layers):
             for _ in range(count):
                 flow = self.read_list(layers, scope, env, stack, flow)
             return flow
         for number in range(count):  # each copy sees its number: $j is 0, 1, ...
+            if len(self._forms) > 16 * _CACHED:
+                self._trim()  # every copy is new work: what was shared would only pile up
             flow = self.read_list(layers, scope, {**env, counter: number}, stack, flow)
         return flow
 

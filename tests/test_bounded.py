@@ -582,3 +582,35 @@ def test_a_large_model_runs_in_bounded_memory(output: str, tmp_path: Path) -> No
 
     small, large = peak(15_000), peak(60_000)
     assert large - small < 12, (small, large)
+
+
+_PEAK_INDEXED = """
+import resource, subprocess, sys
+path = sys.argv[1] + ".yaml"
+with open(path, "w") as f:
+    f.write("input: [8]\\nlayers:\\n  - repeat: %s\\n    index: j\\n" % sys.argv[2])
+    f.write("    layers: [{dense: $j % 5 + 8}]\\n")
+out = subprocess.run(
+    [sys.executable, "-m", "convcalc", "model", path, "--format", "json"],
+    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+)
+assert out.returncode == 0, out.stderr
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="peak memory is read as Linux reports it")
+def test_a_repeat_whose_copies_differ_runs_in_bounded_memory(tmp_path: Path) -> None:
+    # every copy reads its counter, so none shares another's work: what was remembered for
+    # sharing is forgotten as it piles up (40,000 against 160,000 copies)
+    def peak(copies: int) -> int:
+        found = subprocess.run(
+            [sys.executable, "-c", _PEAK_INDEXED, str(tmp_path / f"i{copies}"), str(copies)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return int(found.stdout) // 1024
+
+    small, large = peak(40_000), peak(160_000)
+    assert large - small < 12, (small, large)
