@@ -348,7 +348,7 @@ def _merged_shape(how: Merge, shapes: list[Shape], layout: Layout) -> Shape | No
     if how is Merge.CONCAT:
         if any(len(shape) != len(first) for shape in shapes):
             return None
-        axis = 0 if layout is Layout.CHW or len(first) == 1 else len(first) - 1
+        axis = channel_axis(first, layout)
         rest = [shape[:axis] + shape[axis + 1 :] for shape in shapes]
         if any(other != rest[0] for other in rest):
             return None
@@ -357,6 +357,11 @@ def _merged_shape(how: Merge, shapes: list[Shape], layout: Layout) -> Shape | No
     if how is Merge.MULTIPLY:
         return _broadcast(shapes)
     assert_never(how)
+
+
+def channel_axis(shape: Shape, layout: Layout) -> int:
+    """Where a shape's channels are: first in C H W (and in a flat vector), else last."""
+    return 0 if layout is Layout.CHW or len(shape) == 1 else len(shape) - 1
 
 
 def _broadcast(shapes: list[Shape]) -> Shape | None:

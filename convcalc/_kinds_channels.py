@@ -261,8 +261,8 @@ PERMUTE = LayerKind(
     shape=permute_shape,
     weights=weightless("permute only reorders the axes of the same elements"),
     macs=no_macs,
-    # What each output sees is what its input element saw. The field keeps its axes' order,
-    # so a permute that swaps spatial axes before a window is not followed axis by axis.
+    # What each output sees is what its input element saw; the engine moves the field's axes
+    # with the tensor's (Geometry.order), so a window after a permute slides over the right one.
     receptive=Receptive.POINTWISE,
     ignored=IGNORED_ANY,
 )

@@ -39,6 +39,7 @@ from ._catalogue import find_kind, spellings
 from ._engine import (
     RunState,
     apply,
+    channel_axis,
     check_size,
     initial_field,
     layout_hint,
@@ -166,6 +167,11 @@ def replay(program: Program, shape: Shape, state: RunState) -> Tensor:
             part = flow.shape[: op.axis] + (op.size,) + flow.shape[op.axis + 1 :]
             values.append(flow._replace(shape=part))
     return values[program.output]
+
+
+Paths = list[tuple[str, Sequence[object], str | None, "Tensor"]]
+"""A construct's paths: (label for messages, its layers, the name of a sub-scope or None to
+share the construct's own, its input)."""
 
 
 class Tensor(NamedTuple):
@@ -527,6 +533,8 @@ MERGE_LAYERS: dict[str, Merge] = {
 }
 """Merges written as layers of their own (Keras' ``Add()([a, b])``), by normalised name."""
 CONSTRUCTS = ("residual", "branches", "split", "repeat")
+SPATIAL_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
+"""The spatial axes by name, in order, for 1-, 2- and 3-D data."""
 SHAPE_NAMES = ("channels", "features", "length", "depth", "height", "width")
 """What a block's parameters see of an input's shape: ``$in_channels``, ``$in_height``, ..."""
 
@@ -754,8 +762,7 @@ def _counter_name(raw: object, env: Mapping[str, object], where: str) -> str | N
         )
     if raw in env:
         raise SpecError(
-            f"{where}: index {show(raw)} is already a parameter here; give the counter another "
-            "name"
+            f"{where}: index {show(raw)} is already a parameter here; give the counter another name"
         )
     return raw
 
@@ -825,9 +832,8 @@ def _shape_names(shape: Shape, settings: Settings) -> dict[str, int]:
     first = settings.layout is Layout.CHW
     channels = shape[0] if first else shape[-1]
     spatial = shape[1:] if first else shape[:-1]
-    names = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
     found = {"channels": channels}
-    found.update(zip(names.get(len(spatial), ()), spatial, strict=False))
+    found.update(zip(SPATIAL_NAMES.get(len(spatial), ()), spatial, strict=False))
     return found
 
 
@@ -1391,12 +1397,14 @@ class Walker:
             )
         flow = inputs[0]
         trainable = self._trainable(extra, where) if grouping else True
-        if key == "residual":
-            return self._residual(body, extra, scope, env, stack, where, trainable, flow)
-        if key == "branches":
-            return self._branches(body, extra, scope, env, stack, where, trainable, flow)
-        if key == "split":
-            return self._split(body, extra, scope, env, stack, where, trainable, flow)
+        if key in ("residual", "branches", "split"):
+            if key == "residual":
+                merge, paths = self._residual_paths(body, where, flow)
+            elif key == "branches":
+                merge, paths = self._branches_paths(body, where, flow)
+            else:
+                merge, paths = self._split_paths(body, where, flow)
+            return self._merge_node(key, merge, paths, extra, scope, env, stack, where, trainable)
         kind = find_kind(type_name, self.input_rank)
         if kind is None and key == "repeat":
             raise SpecError(
@@ -1712,53 +1720,17 @@ class Walker:
             flow = self.read_list(layers, scope, {**env, counter: number}, stack, flow)
         return flow
 
-    def _residual(
-        self,
-        body: object,
-        extra: Mapping[str, object],
-        scope: Scope,
-        env: Mapping[str, object],
-        stack: tuple[str, ...],
-        where: str,
-        trainable: bool,
-        flow: Tensor,
-    ) -> Tensor:
+    def _residual_paths(self, body: object, where: str, flow: Tensor) -> tuple[Merge, Paths]:
+        """A residual's main layers (in its own scope) and its shortcut, both from ``flow``."""
         layers, shortcut = self._residual_parts(body, where)
-        paths = [("layers", layers, None, flow), ("shortcut", shortcut, "shortcut", flow)]
-        return self._merge_node(
-            "residual", Merge.ADD, paths, extra, scope, env, stack, where, trainable
-        )
+        return Merge.ADD, [("layers", layers, None, flow), ("shortcut", shortcut, "shortcut", flow)]
 
-    def _branches(
-        self,
-        body: object,
-        extra: Mapping[str, object],
-        scope: Scope,
-        env: Mapping[str, object],
-        stack: tuple[str, ...],
-        where: str,
-        trainable: bool,
-        flow: Tensor,
-    ) -> Tensor:
+    def _branches_paths(self, body: object, where: str, flow: Tensor) -> tuple[Merge, Paths]:
+        """Each of a branches' paths, all from ``flow``."""
         merge, paths = self._branches_parts(body, where)
-        labelled: list[tuple[str, Sequence[object], str | None, Tensor]] = [
-            (f"path {number}", path, None, flow) for number, path in enumerate(paths, 1)
-        ]
-        return self._merge_node(
-            "branches", merge, labelled, extra, scope, env, stack, where, trainable
-        )
+        return merge, [(f"path {number}", path, None, flow) for number, path in enumerate(paths, 1)]
 
-    def _split(
-        self,
-        body: object,
-        extra: Mapping[str, object],
-        scope: Scope,
-        env: Mapping[str, object],
-        stack: tuple[str, ...],
-        where: str,
-        trainable: bool,
-        flow: Tensor,
-    ) -> Tensor:
+    def _split_paths(self, body: object, where: str, flow: Tensor) -> tuple[Merge, Paths]:
         """``split``: the channels cut into consecutive parts, one per path (PyTorch's
         ``torch.split``/``chunk``, Keras' ``ops.split``), each path run on its part, then
         merged (ShuffleNet's channel split)."""
@@ -1775,27 +1747,24 @@ class Walker:
         merge, paths = self._branches_parts(
             {k: v for k, v in body.items() if k != "sections"}, where, "split"
         )
-        settings = self.state.settings
         shape = flow.shape
-        axis = 0 if settings.layout is Layout.CHW or len(shape) == 1 else len(shape) - 1
+        axis = channel_axis(shape, self.state.settings.layout)
         channels = shape[axis]
         sizes = _sections(body.get("sections", len(paths)), channels, len(paths), where)
-        labelled: list[tuple[str, Sequence[object], str | None, Tensor]] = []
+        labelled: Paths = []
         for number, (path, size) in enumerate(zip(paths, sizes, strict=True), 1):
             part = shape[:axis] + (size,) + shape[axis + 1 :]
             piece = flow._replace(shape=part)
             if self.program is not None:
                 self._record(PartOp(self._slots[id(flow)], axis, size), piece)
             labelled.append((f"part {number}", path, None, piece))
-        return self._merge_node(
-            "split", merge, labelled, extra, scope, env, stack, where, trainable
-        )
+        return merge, labelled
 
     def _merge_node(
         self,
         construct: str,
         merge: Merge,
-        paths: list[tuple[str, Sequence[object], str | None, Tensor]],
+        paths: Paths,
         extra: Mapping[str, object],
         scope: Scope,
         env: Mapping[str, object],

@@ -14,7 +14,7 @@ from typing import NamedTuple
 from ._engine import Memo, RunState, initial_field
 from ._errors import ConvCalcError, SpecError
 from ._kind import Shape
-from ._model import ModelSpec, Tensor, Walker, replay
+from ._model import SPATIAL_NAMES, ModelSpec, Tensor, Walker, replay
 from ._settings import Layout
 
 MAX_SPAN = 100_000
@@ -24,7 +24,6 @@ MAX_WORK = 4_000_000
 """Layers applied in all (sizes tried, times axes, times the model's rows) at most: some
 seconds of work; a wider range on a bigger model is refused with the range that fits."""
 
-_AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 
 class AxisSizes(NamedTuple):
@@ -73,7 +72,7 @@ def accepted_sizes(model: ModelSpec, low: int = 1, high: int = 1024) -> list[Axi
         )
     shape = model.input
     rank = len(shape) - 1
-    if rank not in _AXES:
+    if rank not in SPATIAL_NAMES:
         raise SpecError(
             f"the model's input {list(shape)} has no spatial axes to vary: sizes needs 1-D, "
             "2-D or 3-D data (a flat vector has only its features)"
@@ -98,7 +97,7 @@ def accepted_sizes(model: ModelSpec, low: int = 1, high: int = 1024) -> list[Axi
         )
     found = []
     memo: Memo = {}
-    for number, name in enumerate(_AXES[rank]):
+    for number, name in enumerate(axis[0].upper() for axis in SPATIAL_NAMES[rank]):
         index = first + number
         outputs: list[tuple[int, Shape]] = []
         below: tuple[int, str] | None = None

@@ -50,7 +50,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import NamedTuple
 
-from ._catalogue import family, find_kind
+from ._catalogue import FAMILIES, family, find_kind
 from ._errors import SpecError, did_you_mean
 from ._formula import LABELS
 from ._kinds_transpose import (
@@ -97,41 +97,30 @@ class Layer(str, enum.Enum):
     CONV_TRANSPOSE = "conv_transpose"
 
 
-_ALIASES = {
-    "pool": Layer.MAXPOOL,
-    "maxpooling": Layer.MAXPOOL,
-    "averagepool": Layer.AVGPOOL,
-    "averagepooling": Layer.AVGPOOL,
-    "avgpooling": Layer.AVGPOOL,
-    "dwconv": Layer.DEPTHWISE_CONV,
-    "depthwise": Layer.DEPTHWISE_CONV,
-    "depthwiseconv": Layer.DEPTHWISE_CONV,
-    "sepconv": Layer.SEPARABLE_CONV,
-    "separable": Layer.SEPARABLE_CONV,
-    "separableconv": Layer.SEPARABLE_CONV,
-    "deconv": Layer.CONV_TRANSPOSE,
-    "convtranspose": Layer.CONV_TRANSPOSE,
-    "transposedconv": Layer.CONV_TRANSPOSE,
-    "transpose": Layer.CONV_TRANSPOSE,
-    "transposed": Layer.CONV_TRANSPOSE,
-}
 _KIND_NAME = re.compile(
     r"(conv|maxpool|avgpool|depthwise_conv|separable_conv)([123])d(_transpose)?"
 )
-_RANKS = {
-    Layer.CONV: (1, 2, 3),
-    Layer.DEPTHWISE_CONV: (1, 2),
-    Layer.SEPARABLE_CONV: (1, 2),
-    Layer.MAXPOOL: (1, 2, 3),
-    Layer.AVGPOOL: (1, 2, 3),
-    Layer.CONV_TRANSPOSE: (1, 2, 3),
-}
-"""The spatial ranks convcalc's catalogue has each layer in."""
+def _ranks(layer: Layer) -> tuple[int, ...]:
+    """The spatial ranks the catalogue has ``layer`` in."""
+    return tuple(rank for rank in (1, 2, 3) if find_kind(kind_name(layer, rank)) is not None)
+
+
+def _families() -> dict[str, Layer]:
+    """The catalogue's rank-free names (``pool``, ``deconv``, ...) of the layers solve knows:
+    the one catalogue's spellings, not a list of solve's own."""
+    found = {}
+    for name, template in FAMILIES.items():
+        match = _KIND_NAME.fullmatch(template.format(2))
+        if match is not None:
+            base, _, transpose = match.groups()
+            found[name] = Layer.CONV_TRANSPOSE if transpose else Layer(base)
+    return found
 
 
 def layer_names() -> list[str]:
     """The type names :func:`parse_layer` takes, for help and completion."""
-    return [layer.value for layer in Layer] + list(_ALIASES)
+    values = [layer.value for layer in Layer]
+    return values + [name for name in _families() if name not in values]
 
 
 def parse_layer(name: str | Layer) -> tuple[Layer, int | None]:
@@ -145,8 +134,9 @@ def parse_layer(name: str | Layer) -> tuple[Layer, int | None]:
     for layer in Layer:
         if normalize_name(layer.value) == key:
             return layer, None
-    if key in _ALIASES:
-        return _ALIASES[key], None
+    families = _families()
+    if key in families:
+        return families[key], None
     kind = None if family(name) else find_kind(name)
     match = _KIND_NAME.fullmatch(kind.name) if kind is not None else None
     if match is None:
@@ -907,10 +897,10 @@ def solve(
     rank = named_rank or rank
     sizes_in = sizes_in * rank if len(sizes_in) == 1 else sizes_in
     sizes_out = sizes_out * rank if len(sizes_out) == 1 else sizes_out
-    if rank not in _RANKS[layer]:
+    if rank not in _ranks(layer):
         raise SpecError(
             f"{layer.value} has no {rank}-D form in convcalc (it has "
-            f"{', '.join(f'{r}-D' for r in _RANKS[layer])}); give fewer sizes"
+            f"{', '.join(f'{r}-D' for r in _ranks(layer))}); give fewer sizes"
         )
     if limit is not None and limit < 1:
         raise SpecError(f"limit {limit} is not valid: give a positive number of solutions")
