@@ -126,7 +126,8 @@ def _lookup(name: str, env: Mapping[str, object]) -> object:
         known = known or "none here"
         raise ExprError(
             f"${name} is not a parameter of this block (its parameters: {known}); "
-            "use one of those, or add it to the block's params"
+            "use one of those, or add it to the block's params (at the top level, the "
+            "model's params)"
         )
     return env[name]
 

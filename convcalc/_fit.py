@@ -71,7 +71,9 @@ def memory(model: ModelSpec, batch: int, peak: int | None = None) -> int:
 def peak_live(model: ModelSpec) -> int:
     """The most activation elements alive at once in a forward pass, per sample."""
     shape = model.input
-    walker = Walker(model.blocks, max(len(shape) - 1, 0), RunState(model.settings, shape))
+    walker = Walker(
+        model.blocks, max(len(shape) - 1, 0), RunState(model.settings, shape), model.params
+    )
     program = walker.record(model.layers, Tensor(shape, initial_field(shape), "input"))
     return _peak(program, [math.prod(each) for each in program.shapes])
 

@@ -95,6 +95,9 @@ class ModelSpec(NamedTuple):
     layout_given: bool = False
     """Whether the model said its layout (else it is the framework's default, and a shape
     that looks written in the other order earns a note)."""
+    params: Mapping[str, object] = MappingProxyType({})
+    """The model's own ``params``: values its top-level layers take as ``$name`` (a zoo
+    family's members differ only in them)."""
 
 
 class ApplyOp(NamedTuple):
@@ -201,6 +204,7 @@ MODEL_KEYS = (
     "explain",
     "layers",
     "blocks",
+    "params",
 )
 _FRAMEWORK = Choice(
     tuple(f.value for f in Framework),
@@ -274,7 +278,26 @@ def read_model(spec: object) -> ModelSpec:
         output_format,
         read_blocks(spec.get("blocks")),
         spec.get("layout") is not None,
+        _model_params(spec.get("params")),
     )
+
+
+def _model_params(raw: object) -> Mapping[str, object]:
+    """The model's ``params``, checked: every one named as a word and given a plain value."""
+    where = "the model's params"
+    pairs = _block_params(raw, where)
+    for key, value in pairs:
+        if value is REQUIRED:
+            raise SpecError(
+                f"{where}: '{key}' has no value; a model's parameter needs one, "
+                f"e.g. params: {{{key}: 64}}"
+            )
+        if _all_references(value):
+            raise SpecError(
+                f"{where}: '{key}' is {show(value)}; a model's parameter is a plain value, "
+                "not an expression"
+            )
+    return MappingProxyType(dict(pairs))
 
 
 def analyze(spec: Mapping[str, object]) -> Report:
@@ -288,7 +311,7 @@ def run(model: ModelSpec) -> Report:
     state = RunState(settings, model.input)
     check_size("the input", model.input, settings)
     hint = None if model.layout_given else layout_hint(model.input, settings)
-    walker = Walker(model.blocks, max(len(model.input) - 1, 0), state)
+    walker = Walker(model.blocks, max(len(model.input) - 1, 0), state, model.params)
     start = Tensor(model.input, initial_field(model.input), "the model's input")
     try:
         out = walker.read_model(model.layers, start)
@@ -1001,8 +1024,16 @@ class Walker:
     """Walks a model's layers in execution order, computing each row as it is read (see the
     module docstring)."""
 
-    def __init__(self, blocks: Mapping[str, BlockDef], input_rank: int, state: RunState) -> None:
+    def __init__(
+        self,
+        blocks: Mapping[str, BlockDef],
+        input_rank: int,
+        state: RunState,
+        params: Mapping[str, object] = MappingProxyType({}),
+    ) -> None:
         self.blocks = blocks
+        self.params = params
+        """The model's own parameters: the top-level layers' ``$name`` values."""
         self.state = state
         """The engine's state for this run: the settings, the rows so far, the notes."""
         self.program: list[Op] | None = None
@@ -1054,7 +1085,7 @@ class Walker:
     def read_model(self, items: Sequence[object], start: Tensor) -> Tensor:
         """Walk the model's layers from its input; the tensor that comes out."""
         try:
-            self._measure(items, {}, (), (), 0, 0, 0)
+            self._measure(items, self.params, (), (), 0, 0, 0)
         except _Stop:
             pass  # walking reports the problem, with the layer's position
         self.referenced = _referenced(
@@ -1062,7 +1093,7 @@ class Walker:
         )
         top = Scope()
         top.tensors["input"] = start
-        return self.read_list(items, top, {}, (), start)
+        return self.read_list(items, top, self.params, (), start)
 
     def record(self, items: Sequence[object], start: Tensor) -> Program:
         """Walk the model once, recording what it computes as a program of operations on
@@ -1100,13 +1131,13 @@ class Walker:
         self.scopes = {}
         top = Scope()
         top.tensors["input"] = start
-        return self.read_list(items, top, {}, (), start)
+        return self.read_list(items, top, self.params, (), start)
 
     def measure(self, items: Sequence[object]) -> int:
         """Rows the top-level ``items`` expand to, without expanding them; raises SpecError when
         over the limits, and for anything it cannot follow (reading would say why)."""
         try:
-            rows = self._measure(items, {}, (), (), 0, 0, 0)[0]
+            rows = self._measure(items, self.params, (), (), 0, 0, 0)[0]
         except _Stop:
             rows = -1
         if rows < 0 or self.partial:

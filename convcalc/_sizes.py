@@ -25,7 +25,6 @@ MAX_WORK = 4_000_000
 seconds of work; a wider range on a bigger model is refused with the range that fits."""
 
 
-
 class AxisSizes(NamedTuple):
     """What one spatial axis accepts over the range tried."""
 
@@ -78,7 +77,7 @@ def accepted_sizes(model: ModelSpec, low: int = 1, high: int = 1024) -> list[Axi
             "2-D or 3-D data (a flat vector has only its features)"
         )
     first = 1 if model.settings.layout is Layout.CHW else 0
-    walker = Walker(model.blocks, rank, RunState(model.settings, shape))
+    walker = Walker(model.blocks, rank, RunState(model.settings, shape), model.params)
     start = Tensor(shape, initial_field(shape), "the model's input")
     if walker.reads_sizes():
         program = None
@@ -182,9 +181,7 @@ def _ranges(valid: tuple[int, ...]) -> str:
     return ", ".join(parts[:12]) + (f", ... ({len(runs):,} runs)" if len(runs) > 12 else "")
 
 
-def _examples(
-    outputs: tuple[tuple[int, Shape], ...], count: int
-) -> tuple[tuple[int, Shape], ...]:
+def _examples(outputs: tuple[tuple[int, Shape], ...], count: int) -> tuple[tuple[int, Shape], ...]:
     """A few accepted sizes to show with their outputs: the smallest, then evenly spread."""
     if len(outputs) <= count:
         return outputs

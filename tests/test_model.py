@@ -817,3 +817,51 @@ def test_a_counter_is_a_new_word(index: object, message: str) -> None:
 def test_a_misspelt_repeat_key_is_named() -> None:
     spec = {"input": [4], "layers": [{"repeat": 2, "indx": "j", "layers": ["relu"]}]}
     assert "unknown key 'indx' (did you mean 'index'?)" in error(spec)
+
+
+# -- the model's own params (a zoo family's members differ only in them) -------------------------
+def test_model_params_are_read_by_the_top_level_layers() -> None:
+    spec = {
+        "input": [3, 32, 32],
+        "framework": "pytorch",
+        "params": {"width": 2, "blocks": 3, "head": True},
+        "blocks": {
+            "b": {"params": {"c": None}, "layers": [{"conv2d": {"filters": "$c", "kernel": 1}}]}
+        },
+        "layers": [
+            {"conv2d": {"filters": "16 * $width", "kernel": 3}},  # (3*9 + 1) * 32 = 896
+            {"repeat": "$blocks", "layers": [{"b": "$width * 16"}]},  # 3 x (32 + 1) * 32 = 3,168
+            "global_avgpool2d",
+            {"dense": 10, "if": "$head"},  # (32 + 1) * 10 = 330
+        ],
+    }
+    report = analyze(spec)
+    assert report.totals.params == 896 + 3 * 1_056 + 330
+    assert report.output_shape == (10,)
+    headless = analyze({**spec, "params": {"width": 2, "blocks": 1, "head": False}})
+    assert headless.totals.params == 896 + 1_056
+    assert headless.output_shape == (32,)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"c": None}, "the model's params: 'c' has no value; a model's parameter needs one"),
+        ({"c": "$d"}, "the model's params: 'c' is '$d'; a model's parameter is a plain value"),
+        ({"name": 3}, "a parameter cannot be called 'name'"),
+        ({"two words": 3}, "parameter 'two words' must be a word"),
+        ("wide", "'params' maps parameter names to defaults"),
+    ],
+)
+def test_model_params_errors(params: object, message: str) -> None:
+    spec = {"input": [8, 8, 3], "params": params, "layers": ["relu"]}
+    with pytest.raises(ConvCalcError) as caught:
+        analyze(spec)  # type: ignore[arg-type]
+    assert message in str(caught.value)
+
+
+def test_an_unknown_model_param_is_named_with_the_known_ones() -> None:
+    spec = {"input": [8, 8, 3], "params": {"width": 2}, "layers": [{"dense": "$widht"}]}
+    with pytest.raises(ConvCalcError) as caught:
+        analyze(spec)
+    assert "$widht is not a parameter of this block (its parameters: $width)" in str(caught.value)
