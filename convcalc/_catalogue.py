@@ -15,6 +15,7 @@ from ._kinds_resize import RESIZE_KINDS
 from ._kinds_tokens import TOKEN_KINDS
 from ._kinds_transpose import TRANSPOSE_KINDS
 from ._kinds_window import WINDOW_KINDS
+from ._kinds_windows import WINDOWED_KINDS
 from ._values import normalize_name
 
 CATALOGUE: tuple[LayerKind, ...] = (
@@ -25,6 +26,7 @@ CATALOGUE: tuple[LayerKind, ...] = (
     *NORM_KINDS,
     *CHANNEL_KINDS,
     *TOKEN_KINDS,
+    *WINDOWED_KINDS,
     *BASIC_KINDS,
 )
 """Every kind, in the order ``convcalc layers`` lists them."""

@@ -980,8 +980,29 @@ def sizes(
     sys.stdout.write(render_sizes(title, axes, low, high, format, explain=explain, width=width))
 
 
+class ZooGroup(TyperGroup):
+    """``convcalc zoo WORD ...`` is ``convcalc zoo list WORD ...``: words that are not one of
+    its commands filter the listing."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        index = 0
+        while index < len(args):
+            word = args[index]
+            if word in ("--format", "-f"):
+                index += 2
+            elif word.startswith("-"):
+                index += 1
+            else:
+                if word not in self.list_commands(ctx):
+                    args = ["list", *args]
+                break
+        return list(super().parse_args(ctx, args))
+
+
 zoo_app = typer.Typer(
-    help="Built-in models: list them, or show one's YAML.",
+    cls=ZooGroup,
+    help="Built-in models: list them (words filter: convcalc zoo efficientnet), or show one's "
+    "YAML.",
     no_args_is_help=False,
     invoke_without_command=True,
 )
@@ -1002,71 +1023,44 @@ ZooFormat = Annotated[
 
 @zoo_app.callback()
 def zoo(ctx: typer.Context, format: ZooFormat = None) -> None:
-    """List the built-in models with their parameters and MACs (analyse one: model zoo:NAME)."""
+    """List the built-in models by family, with input size, parameters and MACs (analyse one:
+    convcalc model zoo:NAME)."""
     if ctx.invoked_subcommand is None:
-        _list_zoo(format or OutputFormat.TABLE)
+        _list_zoo(format or OutputFormat.TABLE, [])
 
 
 @zoo_app.command("list")
-def zoo_list(format: ZooFormat = None) -> None:
-    """List the built-in models with their parameters and MACs (the same as `convcalc zoo`)."""
-    _list_zoo(format or OutputFormat.TABLE)
+def zoo_list(
+    words: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Words a model's name, family or source must contain (efficientnet, keras)",
+            show_default=False,
+        ),
+    ] = None,
+    format: ZooFormat = None,
+) -> None:
+    """List the built-in models by family (the same as `convcalc zoo`)."""
+    _list_zoo(format or OutputFormat.TABLE, words or [])
 
 
-def _list_zoo(output_format: OutputFormat) -> None:
-    from ._input._zoo import load_zoo, zoo_names
-    from ._model import analyze
+def _list_zoo(output_format: OutputFormat, words: list[str]) -> None:
+    from ._input._zoo import zoo_index
+    from ._render._zoo import matching, render_zoo
 
-    entries = []
-    for name in zoo_names():
-        document = load_zoo(name)
-        assert isinstance(document, dict)
-        report = analyze(document)
-        entries.append(
-            {
-                "name": name,
-                "framework": report.settings.framework.value,
-                "input_shape": list(report.input_shape),
-                "params": report.totals.params,
-                "trainable_params": report.totals.trainable_params,
-                "macs": report.totals.macs,
-            }
+    entries = list(zoo_index().values())
+    chosen = matching(entries, words) if words else entries
+    if not chosen:
+        from ._errors import did_you_mean
+        from ._input._yaml import excerpt
+
+        hint = did_you_mean(" ".join(words), [e.name for e in entries]) if len(words) == 1 else ""
+        families = sorted({e.family for e in entries})
+        raise SpecError(
+            f"no zoo model matches {excerpt(' '.join(words))}{hint}; the families: "
+            f"{', '.join(families)}"
         )
-    sys.stdout.write(_zoo_text(entries, output_format))
-
-
-def _zoo_text(entries: list[dict[str, Any]], output_format: OutputFormat) -> str:
-    """The zoo's listing in a format (JSON a list of objects, CSV and Markdown one table)."""
-    from ._render._units import human_count
-    from ._settings import assert_never
-
-    if output_format is OutputFormat.JSON:
-        import json
-
-        return json.dumps(entries, indent=2) + "\n"
-    header = ["model", "framework", "params", "MACs"]
-    if output_format is OutputFormat.CSV:
-        lines = ["name,framework,params,trainable_params,macs"]
-        lines += [
-            f"{e['name']},{e['framework']},{e['params']},{e['trainable_params']},{e['macs']}"
-            for e in entries
-        ]
-        return "\n".join(lines) + "\n"
-    rows = [
-        [e["name"], e["framework"], f"{e['params']:,}", human_count(e["macs"])] for e in entries
-    ]
-    if output_format is OutputFormat.MARKDOWN:
-        lines = ["| " + " | ".join(header) + " |", "|---|---|---:|---:|"]
-        lines += ["| " + " | ".join(row) + " |" for row in rows]
-        return "\n".join(lines) + "\n"
-    if output_format is OutputFormat.TABLE:
-        widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
-        return "".join(
-            f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  "
-            f"{row[2]:>{widths[2]}}  {row[3]:>{widths[3]}}\n"
-            for row in [header, *rows]
-        )
-    assert_never(output_format)
+    sys.stdout.write(render_zoo(chosen, output_format, output_width(sys.stdout) or 80))
 
 
 @zoo_app.command("show")

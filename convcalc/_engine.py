@@ -17,11 +17,11 @@ from ._catalogue import family_member, find_kind
 from ._errors import ShapeError
 from ._kind import Call, Geometry, LayerKind, Receptive, Shape, Weights, keeps_input
 from ._layer import INPUT_SHAPE, TORCH_READING, LayerSpec, TorchReading, read_values
-from ._report import Field, LayerRow, Report, Rows, Totals, Training
+from ._report import INPUT_SOURCE, Field, LayerRow, Report, Rows, Totals, Training
 from ._settings import Framework, Layout, Merge, Settings, assert_never
 from ._values import LARGEST, Invalid, WholeNumber, axes_word, show, show_shape
 
-INPUT_NAME = "the model's input"
+INPUT_NAME = INPUT_SOURCE
 """The walk's name for the model's input, as a tensor's source."""
 
 _DATA_KINDS = {
@@ -304,6 +304,7 @@ def merge_row(
         depth=depth,
         explain=explain,
         input_shapes=tuple(shapes),
+        sources=tuple(source for _, _, source in outcomes),
     )
     if state is not None and state.training is not None:
         sources = [source for _, _, source in outcomes]
@@ -475,6 +476,7 @@ def apply(
         depth=depth,
         buffers=weights.buffers,
         explain=tuple(notes) if notes is not None else (),
+        sources=(source,),
     )
     if state is not None and state.training is not None:
         saved = state.training.layer(call, kind, geometry, row, source)
@@ -563,8 +565,10 @@ def _check_reading(call: Call) -> None:
     if stated is not None and stated != call.input:
         raise call.fail(
             f"input_shape {show_shape(stated)} (typed on the layer) is not its input "  # type: ignore[arg-type]
-            f"{show_shape(call.input)}; give the input once, without the batch, as the model's "
-            "input (the chain's SHAPE, the file's input:)"
+            f"{show_shape(call.input)}: the layer takes only that shape (a model built for one "
+            "input size, as a ViT is, says so there); give the model that input (the chain's "
+            "SHAPE, the file's input:, --input), without the batch, or drop input_shape if it "
+            "only repeats the input"
         )
     reading = call.values.get(TORCH_READING)
     if isinstance(reading, TorchReading) and call.framework is Framework.PYTORCH:

@@ -718,7 +718,11 @@ NORMALIZATION = LayerKind(
 
 def _drop_path_saved(call: Call, geometry: Geometry) -> Saved:
     """Stochastic depth multiplies by a random scale, which it keeps: one per sample (row
-    mode), one for the whole batch (batch mode; float32 counted)."""
+    mode), one for the whole batch (batch mode; float32 counted). At rate 0 it returns its
+    input untouched (torchvision's ``stochastic_depth``: ``if not training or p == 0.0``) and
+    keeps nothing."""
+    if call.values.get("rate") == 0:
+        return Saved()
     if call.values.get("mode") == "batch":
         return Saved(statistics=1)
     return Saved(elements=1)

@@ -98,6 +98,9 @@ class ModelSpec(NamedTuple):
     params: Mapping[str, object] = MappingProxyType({})
     """The model's own ``params``: values its top-level layers take as ``$name`` (a zoo
     family's members differ only in them)."""
+    min_input: tuple[int, ...] | None = None
+    """The smallest size of each spatial axis the model takes, where its builder refuses
+    smaller inputs that its layers would run (keras.applications' ``min_size``)."""
 
 
 class ApplyOp(NamedTuple):
@@ -205,6 +208,7 @@ MODEL_KEYS = (
     "layers",
     "blocks",
     "params",
+    "min_input",
 )
 _FRAMEWORK = Choice(
     tuple(f.value for f in Framework),
@@ -279,7 +283,39 @@ def read_model(spec: object) -> ModelSpec:
         read_blocks(spec.get("blocks")),
         spec.get("layout") is not None,
         _model_params(spec.get("params")),
+        _min_input(spec.get("min_input")),
     )
+
+
+def _min_input(raw: object) -> tuple[int, ...] | None:
+    if raw is None:
+        return None
+    try:
+        sizes = parse_shape(raw)
+    except ConvCalcError as problem:
+        raise SpecError(f"min_input {show(raw)} is not valid: {problem}") from None
+    return sizes
+
+
+def check_min_input(model: ModelSpec, shape: Shape) -> None:
+    """Refuse an input smaller than the model's ``min_input`` on a spatial axis."""
+    if model.min_input is None:
+        return
+    first = 1 if model.settings.layout is Layout.CHW else 0
+    spatial = tuple(shape[first : first + len(shape) - 1])
+    if len(spatial) != len(model.min_input):
+        raise SpecError(
+            f"min_input {list(model.min_input)} gives {len(model.min_input)} sizes, but the "
+            f"input {'x'.join(map(str, shape))} has {len(spatial)} spatial axes; give one "
+            "smallest size for each"
+        )
+    if any(size < least for size, least in zip(spatial, model.min_input, strict=True)):
+        least = "x".join(map(str, model.min_input))
+        raise SpecError(
+            f"the input {'x'.join(map(str, shape))} is smaller than this model takes: at least "
+            f"{least} on its spatial axes (min_input, the builder's own check, as "
+            f"keras.applications' min_size); give --input {least} or larger"
+        )
 
 
 def _model_params(raw: object) -> Mapping[str, object]:
@@ -310,6 +346,7 @@ def run(model: ModelSpec) -> Report:
     settings = model.settings
     state = RunState(settings, model.input)
     check_size("the input", model.input, settings)
+    check_min_input(model, model.input)
     hint = None if model.layout_given else layout_hint(model.input, settings)
     walker = Walker(model.blocks, max(len(model.input) - 1, 0), state, model.params)
     start = Tensor(model.input, initial_field(model.input), "the model's input")

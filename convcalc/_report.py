@@ -34,6 +34,10 @@ class Field(NamedTuple):
         return {"size": list(self.size), "jump": list(self.jump), "start": list(self.start)}
 
 
+INPUT_SOURCE = "the model's input"
+"""The source of a row that takes the model's input (see ``LayerRow.sources``)."""
+
+
 class LayerRow(NamedTuple):
     """One reported layer."""
 
@@ -59,6 +63,9 @@ class LayerRow(NamedTuple):
     saved_bytes: int | None = None
     """With --train: bytes this row adds to what autograd keeps for the backward pass (the
     whole batch); a tensor kept by several rows counts at the first. None without --train."""
+    sources: tuple[str, ...] = ()
+    """The names of the rows whose outputs it takes, in order (``INPUT_SOURCE`` for the model's
+    input): the edges of a diagram of the network."""
 
     @property
     def params(self) -> int:
@@ -227,7 +234,7 @@ def fold(report: Report, depth: int) -> Report:
     for row in report.layers:
         if row.depth <= depth:
             flush()
-            rows.append(row)
+            rows.append(row._replace(sources=_sources_at(row.sources, depth)))
             continue
         head = ".".join(row.name.split(".")[: depth + 1])
         if head != prefix:
@@ -255,8 +262,24 @@ def _scope_type(scopes: Mapping[str, str], path: str) -> str:
     return "block"
 
 
+def _sources_at(sources: tuple[str, ...], depth: int) -> tuple[str, ...]:
+    """Sources named as they are shown at ``depth``: a row folded into its block's row is
+    that row (its dotted path cut to ``depth`` + 1 parts)."""
+    if not any(source.count(".") > depth for source in sources):
+        return sources
+    return tuple(
+        dict.fromkeys(
+            source if source == INPUT_SOURCE else ".".join(source.split(".")[: depth + 1])
+            for source in sources
+        )
+    )
+
+
 def _folded(group: list[LayerRow], name: str, kind: str, depth: int) -> LayerRow:
     first, last = group[0], group[-1]
+    outside = (
+        source for row in group for source in _sources_at(row.sources, depth) if source != name
+    )
     return LayerRow(
         number=first.number,
         name=name,
@@ -273,6 +296,7 @@ def _folded(group: list[LayerRow], name: str, kind: str, depth: int) -> LayerRow
         saved_bytes=None
         if first.saved_bytes is None
         else sum(row.saved_bytes or 0 for row in group),
+        sources=tuple(dict.fromkeys(outside)),
     )
 
 

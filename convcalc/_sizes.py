@@ -14,7 +14,7 @@ from typing import NamedTuple
 from ._engine import Memo, RunState, initial_field
 from ._errors import ConvCalcError, SpecError
 from ._kind import Shape
-from ._model import SPATIAL_NAMES, ModelSpec, Tensor, Walker, replay
+from ._model import SPATIAL_NAMES, ModelSpec, Tensor, Walker, check_min_input, replay
 from ._settings import Layout
 
 MAX_SPAN = 100_000
@@ -106,6 +106,7 @@ def accepted_sizes(model: ModelSpec, low: int = 1, high: int = 1024) -> list[Axi
             state = RunState(model.settings, tried)
             state.memo = memo  # a layer meets the same shape at many sizes: worked out once
             try:
+                check_min_input(model, tried)
                 if program is not None:  # the model's structure is the same at every size
                     out = replay(program, tried, state)
                 else:  # its blocks read their inputs' sizes: walked again

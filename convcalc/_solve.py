@@ -100,6 +100,8 @@ class Layer(str, enum.Enum):
 _KIND_NAME = re.compile(
     r"(conv|maxpool|avgpool|depthwise_conv|separable_conv)([123])d(_transpose)?"
 )
+
+
 def _ranks(layer: Layer) -> tuple[int, ...]:
     """The spatial ranks the catalogue has ``layer`` in."""
     return tuple(rank for rank in (1, 2, 3) if find_kind(kind_name(layer, rank)) is not None)

@@ -54,9 +54,7 @@ def use_bash_script(script: str, sanitize: Callable[[str], str]) -> None:
     _completion_classes._sanitize_help_text = sanitize  # type: ignore[assignment]
 
 
-def command_builders(
-    app: Any, commands: Any
-) -> Iterator[tuple[str, Callable[[], Any]]]:
+def command_builders(app: Any, commands: Any) -> Iterator[tuple[str, Callable[[], Any]]]:
     """(name, how typer builds it) for each command and group registered on ``commands``,
     built with ``app``'s settings."""
     import functools
@@ -68,15 +66,21 @@ def command_builders(
     for info in infos:
         assert info.callback is not None
         name = info.name or get_command_name(info.callback.__name__)
-        yield name, functools.partial(
-            get_command_from_info, info, pretty_exceptions_short=short, rich_markup_mode=markup
+        yield (
+            name,
+            functools.partial(
+                get_command_from_info, info, pretty_exceptions_short=short, rich_markup_mode=markup
+            ),
         )
     for group in commands.registered_groups:
         assert group.name is not None
-        yield group.name, functools.partial(
-            get_group_from_info,
-            group,
-            pretty_exceptions_short=short,
-            rich_markup_mode=markup,
-            suggest_commands=app.suggest_commands,
+        yield (
+            group.name,
+            functools.partial(
+                get_group_from_info,
+                group,
+                pretty_exceptions_short=short,
+                rich_markup_mode=markup,
+                suggest_commands=app.suggest_commands,
+            ),
         )

@@ -1,5 +1,6 @@
-"""Well-known networks outside the zoo, written plainly in the model language (no stand-in
-layers), against figures recorded from the real frameworks.
+"""Well-known networks written plainly in the model language (no stand-in layers), against
+figures recorded from the real frameworks: the UNets here, and five the zoo now holds (as
+members of its families: the zoo's files are the networks' one copy).
 
 The figures in ``tests/data/architectures.json`` were recorded by
 ``tests/crosscheck/record_architectures.py`` from PyTorch 2.13 / torchvision 0.28 and Keras
@@ -18,13 +19,22 @@ import pytest
 
 from convcalc import analyze
 from convcalc._input._yaml import read_model_source
+from convcalc._input._zoo import load_zoo
 from convcalc._report import fold
 
 DATA = Path(__file__).parent / "data"
 RECORDED: dict[str, Any] = json.loads((DATA / "architectures.json").read_text())
 
+IN_THE_ZOO = {
+    "keras_nasnet_mobile": "keras_nasnet_mobile",
+    "torchvision_convnext_tiny": "convnext_tiny",
+    "torchvision_shufflenet_v2_x1_0": "shufflenet_v2_x1_0",
+    "keras_efficientnet_b0": "keras_efficientnet_b0",
+    "torchvision_vit_b_16": "vit_b_16",
+}
+"""Names here -> the zoo's."""
 WRITTEN = {
-    # file in tests/data/architectures -> its key in architectures.json
+    # file in tests/data/architectures (or zoo model) -> its key in architectures.json
     "unet_valid": "pytorch_unet_valid_572",
     "unet_same": "pytorch_unet_same_256",
     "keras_nasnet_mobile": "keras_nasnet_mobile",
@@ -36,6 +46,8 @@ WRITTEN = {
 
 
 def report_of(name: str) -> Any:
+    if name in IN_THE_ZOO:
+        return analyze(load_zoo(IN_THE_ZOO[name]))
     spec = read_model_source(str(DATA / "architectures" / f"{name}.yaml"))
     assert isinstance(spec, dict)
     return analyze(spec)
@@ -66,7 +78,9 @@ def test_unet_stages(name: str) -> None:
 
 def test_convnext_keeps_its_receptive_field_through_its_channels_last_blocks() -> None:
     # stem 4x4/4: 4; each block's 7x7 depthwise conv at jump 4 adds 6*4 = 24 (its permute,
-    # LayerNorm and Linears on the channels add nothing); the 2x2/2 downsample at jump 4 adds 4
+    # LayerNorm and Linears on the channels add nothing), so stage 1's three blocks give 76; the
+    # 2x2/2 downsample at jump 4 adds 4; stage 2's three blocks at jump 8 add 3*6*8 = 144, and
+    # the next downsample 8
     rows = fold(report_of("torchvision_convnext_tiny"), 0).layers
     fields = [row.receptive_field.size[0] for row in rows[:6] if row.receptive_field]
-    assert fields == [4, 4, 28, 52, 76, 80]
+    assert fields == [4, 4, 76, 80, 224, 232]

@@ -342,7 +342,7 @@ def test_real_bash_completes(typed: str, completed: str, tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("typed", "completed"),
     [
-        ("convcalc model zoo:mn", "MODEL ZOO:MNIST_CNN"),
+        ("convcalc model zoo:mni", "MODEL ZOO:MNIST_CNN"),  # zoo:mn is also mnasnet
         ("convcalc chain 28 28 1 conv:32,3,stri", "CHAIN 28 28 1 CONV:32,3,STRIDE="),
     ],
 )

@@ -345,8 +345,8 @@ def test_limits_hold_for_the_new_syntax() -> None:
             "$q + 1",
             ENV,
             "$q is not a parameter of this block (its parameters: $a, $b, $z, $w, $h, $se, "
-            "$off, $l, ... (9 in all)); use one of those, or add it to the block's params (at the top "
-            "level, the model's params)",
+            "$off, $l, ... (9 in all)); use one of those, or add it to the block's params "
+            "(at the top level, the model's params)",
         ),
         (
             "$se * 4",

@@ -865,3 +865,61 @@ def test_an_unknown_model_param_is_named_with_the_known_ones() -> None:
     with pytest.raises(ConvCalcError) as caught:
         analyze(spec)
     assert "$widht is not a parameter of this block (its parameters: $width)" in str(caught.value)
+
+
+# -- min_input: the builder's own smallest size (keras.applications' min_size) ------------------
+def test_min_input_refuses_what_the_builder_refuses() -> None:
+    # keras.applications.Xception(weights=None, input_shape=(70, 71, 3)) raises "Input size must
+    # be at least 71x71", though each layer would run at that size
+    spec = {
+        "input": [71, 71, 3],
+        "min_input": [71, 71],
+        "layers": [{"conv2d": {"filters": 8, "kernel": 3}}],
+    }
+    assert analyze(spec).output_shape == (69, 69, 8)
+    with pytest.raises(ConvCalcError) as caught:
+        analyze({**spec, "input": [70, 71, 3]})
+    assert "the input 70x71x3 is smaller than this model takes: at least 71x71" in str(caught.value)
+    with pytest.raises(ConvCalcError) as caught:
+        analyze({**spec, "input": [71, 71, 71, 3]})
+    assert "min_input [71, 71] gives 2 sizes, but the input 71x71x71x3 has 3" in str(caught.value)
+
+
+def test_min_input_bounds_what_sizes_reports() -> None:
+    result = CliRunner().invoke(app, ["sizes", "zoo:keras_xception", "--range", "60-80"])
+    assert result.exit_code == 0, result.output
+    assert "H: every size from 71" in result.stdout
+    assert "W: every size from 71" in result.stdout
+
+
+def test_a_block_whose_layers_are_all_left_out_gives_back_its_input() -> None:
+    # an empty block is the identity: it names an earlier tensor without a row (the zoo's NASNet
+    # carries Keras' `p` this way), and the model goes on from that tensor
+    spec = {
+        "input": [8, 8, 3],
+        "blocks": {
+            "same": {"layers": [{"relu": None, "if": False}]},
+            "pick": {
+                "inputs": ["a", "b"],
+                "params": {"first": True},
+                "layers": [{"same": {"inputs": ["b"]}, "if": "not $first"}],
+            },
+        },
+        "layers": [
+            {"conv2d": {"filters": 4, "kernel": 1, "name": "a"}},
+            {"conv2d": {"filters": 6, "kernel": 1, "name": "b", "input": "input"}},
+            {"pick": {"inputs": ["a", "b"], "first": False}},
+        ],
+    }
+    report = analyze(spec)
+    assert report.output_shape == (8, 8, 6)
+    assert [row.type for row in report.layers] == ["conv2d", "conv2d"]
+    assert analyze(
+        {
+            **spec,
+            "layers": [
+                *spec["layers"][:2],  # type: ignore[index]
+                {"pick": {"inputs": ["a", "b"]}},
+            ],
+        }
+    ).output_shape == (8, 8, 4)

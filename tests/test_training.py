@@ -308,6 +308,9 @@ def test_drop_path_batch_mode_keeps_one_scale() -> None:
     conv = {"conv2d": {"filters": 4, "kernel": 1}}
     assert _saved([conv, {"drop_path": {"rate": 0.3, "mode": "row"}}], [4, 6, 6], 2) == 1160
     assert _saved([conv, {"drop_path": {"rate": 0.3, "mode": "batch"}}], [4, 6, 6], 2) == 1156
+    # torchvision's stochastic_depth returns its input when p == 0.0 and keeps no noise (swin_t's
+    # first block and maxvit_t's have rate 0): only the conv's input, 2*4*6*6*4 bytes
+    assert _saved([conv, {"drop_path": {"rate": 0.0, "mode": "row"}}], [4, 6, 6], 2) == 1152
 
 
 def test_layernorm2d_keeps_its_input_not_a_copy() -> None:

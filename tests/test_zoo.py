@@ -9,14 +9,22 @@ excluded), which is torchvision's. None of them is copied from convcalc's output
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
-from convcalc import analyze
+from convcalc import ConvCalcError, analyze
 from convcalc._cli import app
-from convcalc._input._zoo import load_zoo, zoo_names, zoo_text
+from convcalc._input._zoo import (
+    load_zoo,
+    read_family,
+    zoo_files,
+    zoo_index,
+    zoo_names,
+    zoo_text,
+)
 
 # (zoo name, framework, params, trainable params, MACs or None where not published)
 ZOO = [
@@ -141,3 +149,187 @@ def test_keras_mobilenet_v2_at_an_odd_size_pads_as_keras() -> None:
     assert data["totals"]["trainable_params"] == 3_504_872
     assert data["totals"]["macs"] == 345_486_144
     assert data["output_shape"] == [1000]
+
+
+# -- the whole zoo: every torchvision builder and keras.applications model (issue 11) ------------
+# Figures recorded from the frameworks themselves by tests/crosscheck/record_zoo.py (PyTorch
+# 2.13 / torchvision 0.28, Keras 3.15): params, trainable params, MACs and output shape.
+RECORDED_FILE = Path(__file__).parent / "data" / "zoo.json"
+if not RECORDED_FILE.exists():  # TEMP
+    RECORDED_FILE = Path("/tmp/w/empty.json")
+RECORDED: dict[str, Any] = {
+    name: entry
+    for name, entry in json.loads(RECORDED_FILE.read_text(encoding="utf-8")).items()
+    if not name.startswith("_")
+}
+
+
+def test_the_zoo_has_every_framework_model() -> None:
+    # torchvision.models.list_models(module=torchvision.models) gives 80 names, and
+    # keras.applications has 40 model functions; each is recorded, and each is in the zoo
+    sources = [entry["source"] for entry in RECORDED.values()]
+    assert sources.count("torchvision") == 80
+    assert sources.count("keras") == 40
+    assert set(RECORDED) <= set(zoo_names())
+
+
+@pytest.mark.parametrize("name", sorted(RECORDED))
+def test_zoo_model_matches_its_framework_at_its_default_size(name: str) -> None:
+    expected = RECORDED[name]["default"]
+    report = analyze(load_zoo(name)).to_dict()  # type: ignore[arg-type]
+    total = report["totals"]
+    assert report["input_shape"] == expected["input"]
+    assert total["params"] == expected["params"]
+    assert total["trainable_params"] == expected["trainable"]
+    assert total["non_trainable_params"] == expected["non_trainable"]
+    assert total["macs"] == expected["macs"]
+    assert report["output_shape"] == expected["output"]
+    # the listing's index holds the same figures (it is read, never analysed, by `convcalc zoo`)
+    entry = zoo_index()[name]
+    assert (entry.params, entry.trainable_params, entry.macs) == (
+        expected["params"],
+        expected["trainable"],
+        expected["macs"],
+    )
+    assert list(entry.input_shape) == expected["input"]
+    assert list(entry.output_shape) == expected["output"]
+
+
+@pytest.mark.parametrize("name", zoo_names())
+def test_index_entry_is_what_the_file_gives(name: str) -> None:
+    entry = zoo_index()[name]
+    _, document = read_family(entry.file)
+    assert name in document["members"]
+    assert (entry.family, entry.source) == (document["family"], document["source"])
+    model = load_zoo(name)
+    assert list(entry.input_shape) == list(model["input"])
+
+
+@pytest.mark.parametrize("name", zoo_names())
+def test_zoo_show_prints_a_model_that_runs_on_its_own(name: str) -> None:
+    from convcalc._input._yaml import parse_yaml
+
+    shown = parse_yaml(zoo_text(name), name)
+    assert shown == load_zoo(name)
+    assert not set(shown) & {"family", "source", "members", "note"}
+
+
+def test_one_file_per_family() -> None:
+    # families, not copies: a family of a source lives in one file, whose members differ only by
+    # their arguments
+    seen: dict[tuple[str, str], str] = {}
+    for file in zoo_files():
+        _, document = read_family(file)
+        key = (document["family"].lower(), document["source"])
+        assert key not in seen, f"{file} and {seen.get(key)} are both {key}"
+        seen[key] = file
+
+
+@pytest.mark.parametrize(
+    ("family", "members"),
+    [
+        ("resnet", ["resnet18", "resnet50", "resnext50_32x4d", "wide_resnet101_2"]),
+        ("efficientnet", [f"efficientnet_b{i}" for i in range(8)]),
+        ("regnet", ["regnet_x_400mf", "regnet_y_128gf"]),
+        ("vit", ["vit_b_16", "vit_h_14"]),
+        ("keras_efficientnet", [f"keras_efficientnet_b{i}" for i in range(8)]),
+    ],
+)
+def test_a_family_is_one_file(family: str, members: list[str]) -> None:
+    files = {zoo_index()[name].file for name in members}
+    assert len(files) == 1, files
+
+
+# -- the listing: grouped by family, read from the index, filtered by words ----------------------
+def invoke(*args: str) -> Any:
+    return CliRunner().invoke(app, list(args), env={"COLUMNS": "80"})
+
+
+def test_listing_analyses_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    import convcalc._model
+
+    def refuse(*_: object) -> None:
+        raise AssertionError("the listing analysed a model")
+
+    monkeypatch.setattr(convcalc._model, "run", refuse)
+    result = invoke("zoo")
+    assert result.exit_code == 0, result.output
+    for name in zoo_names():
+        assert f"  {name} " in result.stdout
+
+
+def test_listing_groups_by_family_and_fits_80_columns() -> None:
+    lines = invoke("zoo").stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    families = {entry.family for entry in zoo_index().values()}
+    headings = [line for line in lines if line and not line.startswith(" ")]
+    assert set(families) <= set(headings)
+    # each model sits under its own family's heading
+    heading = ""
+    for line in lines:
+        if line and not line.startswith(" "):
+            heading = line
+        elif line.startswith("  ") and line.split()[0] in zoo_index():
+            assert zoo_index()[line.split()[0]].family == heading
+
+
+def test_listing_filters_by_words() -> None:
+    result = invoke("zoo", "keras", "resnet")
+    assert result.exit_code == 0, result.output
+    listed = [line.split()[0] for line in result.stdout.splitlines() if line.startswith("  ")]
+    listed = [name for name in listed if name in zoo_index()]
+    assert "keras_resnet50" in listed
+    assert "keras_inception_resnet_v2" in listed  # the words may be anywhere in the name
+    assert all(name.startswith("keras_") and "resnet" in name for name in listed)
+    # `zoo list WORDS` is the same, and a filter combines with --format
+    assert invoke("zoo", "list", "keras", "resnet").stdout == result.stdout
+    data = json.loads(invoke("zoo", "--format", "json", "resnet50").stdout)
+    assert {entry["name"] for entry in data} >= {"resnet50", "keras_resnet50"}
+    assert all("resnet50" in entry["name"] for entry in data)
+
+
+def test_listing_refuses_a_filter_that_matches_nothing() -> None:
+    result = invoke("zoo", "resnte")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "Error: no zoo model matches 'resnte'" in result.stderr
+
+
+def test_listing_json_keeps_the_first_keys_and_adds_family() -> None:
+    data = json.loads(invoke("zoo", "--format", "json").stdout)
+    assert [entry["name"] for entry in data] == list(zoo_index())
+    for entry in data:
+        assert list(entry)[:6] == [
+            "name",
+            "framework",
+            "input_shape",
+            "params",
+            "trainable_params",
+            "macs",
+        ]
+        assert {"family", "source", "output_shape"} <= set(entry)
+    header = invoke("zoo", "--format", "csv").stdout.splitlines()[0]
+    assert header.startswith("name,framework,params,trainable_params,macs,")
+
+
+SIZED = [
+    (name, case) for name, entry in sorted(RECORDED.items()) for case in entry.get("sizes", [])
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "case"), SIZED, ids=[f"{name}-{'x'.join(map(str, c['input']))}" for name, c in SIZED]
+)
+def test_zoo_model_agrees_with_its_framework_at_other_sizes(name: str, case: Any) -> None:
+    # where the framework builds and runs the model at this size, the same figures; where it
+    # refuses (a layer's input too small, a ViT's fixed image size, Keras' min_size), a refusal
+    model = {**load_zoo(name), "input": case["input"]}
+    if "refused" in case:
+        with pytest.raises(ConvCalcError):
+            analyze(model)
+        return
+    report = analyze(model).to_dict()
+    assert report["totals"]["params"] == case["params"]
+    assert report["totals"]["trainable_params"] == case["trainable"]
+    assert report["totals"]["macs"] == case["macs"]
+    assert report["output_shape"] == list(case["output"])

@@ -24,9 +24,7 @@ def render_sizes(
 ) -> str:
     """The sizes each axis accepts, as text in ``fmt``; ``width`` only affects the table."""
     if fmt is OutputFormat.JSON:
-        listed = ",\n".join(
-            "    " + json.dumps(axis.to_dict(), ensure_ascii=True) for axis in axes
-        )
+        listed = ",\n".join("    " + json.dumps(axis.to_dict(), ensure_ascii=True) for axis in axes)
         return (
             f'{{\n  "model": {json.dumps(title, ensure_ascii=True)},\n'
             f'  "range": [{low}, {high}],\n  "axes": [\n{listed}\n  ]\n}}\n'

@@ -18,6 +18,11 @@ Cases and targets (ratio = ours / baseline, medians):
   d  model zoo:resnet50    vs  case a's conv command                       <= 1.3  (skipped
      --format json                                                                 if absent)
   e  a 10,000-layer model  vs  a 10-layer model, both --format json        <= 3
+  z  zoo (the whole        vs  case a's conv command                       <= 1.5
+     listing, table)
+  z2 zoo efficientnet      vs  case a's conv command                       <= 1.5
+  zl model zoo:regnet_y_128gf, zoo:vit_h_14 --format json: under 0.5 s each (an absolute
+     target: the ratio column shows seconds / 0.5)
   t  a minimal typer app   vs  import typer                                (reference, no
      (one command, an int option), to tell typer's own run-time cost from ours     target)
 """
@@ -193,6 +198,24 @@ def build_cases(script: str, folder: Path) -> list[Case]:
             skip=None if zoo_has(script, "resnet50") else "zoo:resnet50 does not exist yet",
         ),
     ]
+    cases += [
+        Case("z", "zoo (listing, table)", Command([script, "zoo"]), Command(conv), 1.5),
+        Case(
+            "z2", "zoo efficientnet", Command([script, "zoo", "efficientnet"]), Command(conv), 1.5
+        ),
+    ]
+    half_second = Command([PYTHON, "-c", "import time; time.sleep(0.5)"])
+    for name in ("regnet_y_128gf", "vit_h_14"):
+        cases.append(
+            Case(
+                "zl",
+                f"model zoo:{name} --format json (vs 0.5 s)",
+                Command([script, "model", f"zoo:{name}", "--format", "json"]),
+                half_second,
+                1.0,
+                skip=None if zoo_has(script, name) else f"zoo:{name} does not exist yet",
+            )
+        )
     use_repeat = repeat_supported(script, folder)
     how = "repeat" if use_repeat else "listed"
     small = deep_model(folder, 10, use_repeat)
