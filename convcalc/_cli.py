@@ -26,7 +26,17 @@ from . import __version__
 from ._catalogue import find_kind
 from ._completion import use_our_bash_script
 from ._errors import ConvCalcError, SpecError
-from ._settings import DType, Framework, Layout, Optimizer, OutputFormat
+from ._settings import (
+    ColorBy,
+    DType,
+    Framework,
+    GroupBy,
+    Layout,
+    Optimizer,
+    OutputFormat,
+    SortBy,
+    View,
+)
 from ._terminal import output_width, parse_columns
 from ._typer_compat import click_errors as _click_errors
 from ._typer_compat import command_builders, narrow_help
@@ -209,6 +219,16 @@ class Common(NamedTuple):
     amp: bool | None = None
     fit: str | None = None
     input: str | None = None
+    color_by: ColorBy | None = None
+    percent: bool | None = None
+    sort: SortBy | None = None
+    top: int | None = None
+    group_by: GroupBy | None = None
+
+    def view(self) -> View:
+        """How the rows are shown: the hotspot options (``--percent``, ``--sort``, ``--top``,
+        ``--group-by``)."""
+        return View(bool(self.percent), self.sort, self.top, self.group_by)
 
     def training(self) -> Optimizer | None:
         """``--train``: the optimizer a training estimate assumes (adam unless named); None
@@ -390,6 +410,65 @@ _COMMON_OPTIONS = [
                 ),
             ],
         ),
+        (
+            "color_by",
+            Annotated[
+                ColorBy | None,
+                typer.Option(
+                    "--color-by",
+                    help="svg and html: shade each box by its share of the model's macs, "
+                    "params or memory (weights and output)",
+                    case_sensitive=False,
+                    show_default="macs",
+                ),
+            ],
+        ),
+        (
+            "percent",
+            Annotated[
+                bool | None,
+                typer.Option(
+                    "--percent",
+                    help="Each row's share of the model's params and MACs",
+                    show_default=False,
+                ),
+            ],
+        ),
+        (
+            "sort",
+            Annotated[
+                SortBy | None,
+                typer.Option(
+                    help="Rows largest first by params, MACs or memory (weights and output; "
+                    "with --train, the training step's)",
+                    case_sensitive=False,
+                    show_default=False,
+                ),
+            ],
+        ),
+        (
+            "top",
+            Annotated[
+                int | None,
+                typer.Option(
+                    metavar="N",
+                    min=1,
+                    help="Only the N largest rows (by MACs unless --sort)",
+                    show_default=False,
+                ),
+            ],
+        ),
+        (
+            "group_by",
+            Annotated[
+                GroupBy | None,
+                typer.Option(
+                    help="One row per layer type, summing its layers",
+                    case_sensitive=False,
+                    show_default=False,
+                ),
+            ],
+        ),
     )
 ]
 
@@ -434,12 +513,39 @@ def _report_and_print(spec: dict[str, object], common: Common, source: str = "SH
     if len(batches) > 1 or (inputs is not None and len(inputs) > 1):
         if common.fit is not None:
             raise SpecError("--fit finds one batch: give one input size and no --batch list")
+        _check_view(
+            common,
+            "a sweep, which shows one row of totals per setting",
+            "give one input size and one batch",
+        )
+        _check_color_by(common, common.format or OutputFormat.TABLE)
         _sweep(spec, common, inputs or [list(spec["input"])], batches)  # type: ignore[call-overload]
         return
     if inputs is not None:
         spec["input"] = inputs[0]
     spec.update(common.overrides())
     model = read_model(spec)
+    view = common.view()
+    drawn = common.format or model.format or OutputFormat.TABLE
+    if drawn.draws:
+        _check_view(
+            common,
+            f"--format {drawn.value}, which draws the network's rows in order with their edges",
+            "use --format table, json, markdown or csv",
+            percent=False,
+        )
+    _check_color_by(common, drawn)
+    if common.explain and drawn in (OutputFormat.SVG, OutputFormat.MERMAID, OutputFormat.DOT):
+        raise SpecError(
+            f"--explain shows each layer's working, and --format {drawn.value} draws the "
+            "network without it; use --format html (the diagram and the working), table, "
+            "markdown or json, or leave out --explain"
+        )
+    if common.group_by is not None and common.explain:
+        raise SpecError(
+            "--group-by sums layers per type, and --explain shows each layer's working; leave "
+            "out one of them"
+        )
     optimizer = common.training()
     if optimizer is not None:
         settings = model.settings._replace(train=optimizer, amp=bool(common.amp))
@@ -454,8 +560,8 @@ def _report_and_print(spec: dict[str, object], common: Common, source: str = "SH
         report = run(model)
     output_format = common.format or model.format or OutputFormat.TABLE
     depth = _depth(common.depth)
-    if depth is None and output_format is OutputFormat.TABLE:
-        depth = _default_depth(report)
+    if depth is None and (output_format is OutputFormat.TABLE or output_format.draws):
+        depth = None if _short(view) else _default_depth(report)
         if depth is not None:
             shown = len(_fold(report, depth).layers)
             report = report._replace(
@@ -467,10 +573,27 @@ def _report_and_print(spec: dict[str, object], common: Common, source: str = "SH
             )
     if depth is not None:
         report = _fold(report, depth)
-    _print(report, output_format)
-    if output_format in (OutputFormat.JSON, OutputFormat.CSV):
-        # A CSV has no place for them; a JSON reader may not look: both also get them here,
-        # where a person running the command sees them.
+    if view != View():
+        from ._hotspots import hotspots
+
+        report = hotspots(report, view)  # on the rows shown: blocks folded first
+    if output_format is OutputFormat.MERMAID:  # whole, to be measured against Mermaid's limit
+        from ._render._graphtext import mermaid_notes, render_mermaid
+
+        text = render_mermaid(report)
+        sys.stdout.write(text)
+        report = report._replace(notes=(*report.notes, *mermaid_notes(text)))
+    else:
+        _print(report, output_format, common.color_by)
+    if output_format in (
+        OutputFormat.JSON,
+        OutputFormat.CSV,
+        OutputFormat.SVG,
+        OutputFormat.MERMAID,
+        OutputFormat.DOT,
+    ):
+        # A CSV or a diagram has no place for them; a JSON reader may not look: all also get
+        # them here, where a person running the command sees them.
         from ._values import escape
 
         for note in report.notes:
@@ -546,11 +669,49 @@ def _default_depth(report: Any) -> int | None:
     return 0
 
 
-def _print(report: Any, output_format: OutputFormat) -> None:
+def _short(view: View) -> bool:
+    """Whether the hotspot options already make the rows few (groups, or a short top), so
+    every layer is ranked rather than blocks folded by default."""
+    return view.group_by is not None or (view.top is not None and view.top <= FOLD_ROWS)
+
+
+def _check_view(common: Common, where: str, fix: str, percent: bool = True) -> None:
+    """Refuse the hotspot options where they cannot apply: ``<options> cannot be used with
+    <where>; <fix>, or leave out <options>`` (``percent``: --percent is among them)."""
+    given = [
+        flag
+        for flag, value in (
+            ("--percent", common.percent and percent),
+            ("--sort", common.sort),
+            ("--top", common.top),
+            ("--group-by", common.group_by),
+        )
+        if value
+    ]
+    if given:
+        options = " and ".join(given)
+        raise SpecError(f"{options} cannot be used with {where}; {fix}, or leave out {options}")
+
+
+def _check_color_by(common: Common, output_format: OutputFormat) -> None:
+    """Refuse ``--color-by`` (None unless given) with a format whose boxes it cannot shade."""
+    if common.color_by is not None and output_format not in (OutputFormat.SVG, OutputFormat.HTML):
+        raise SpecError(
+            f"--color-by shades the boxes of --format svg or html, and --format "
+            f"{output_format.value} has none; use one of those, or leave out --color-by"
+        )
+
+
+def _print(report: Any, output_format: OutputFormat, color_by: ColorBy | None = None) -> None:
     if output_format is OutputFormat.TABLE:
         from ._render import print_table
 
         print_table(report)
+        return
+    if output_format in (OutputFormat.SVG, OutputFormat.HTML):  # one picture, whole
+        from ._render import render
+
+        sys.stdout.write(render(report, output_format, color_by=color_by or ColorBy.MACS))
         return
     from ._render import chunks
 
@@ -734,6 +895,173 @@ def model(
     _report_and_print(_load_model(file), common, source=file)
 
 
+@commands.command(short_help="Two models, or one at two settings, compared.")
+@computing
+def diff(
+    first: Annotated[
+        str,
+        typer.Argument(
+            metavar="A",
+            help="A YAML model file, '-' for standard input, or zoo:NAME",
+            show_default=False,
+            autocompletion=lambda incomplete: _complete_model(incomplete),
+        ),
+    ],
+    second: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[B]",
+            help="The model to compare A with (default: A itself, at the --vs-* settings)",
+            show_default=False,
+            autocompletion=lambda incomplete: _complete_model(incomplete),
+        ),
+    ] = None,
+    vs_input: Annotated[
+        str | None,
+        typer.Option(
+            "--vs-input",
+            metavar="SIZE",
+            help="B's input, read as --input is (320x320 keeps the channels)",
+        ),
+    ] = None,
+    vs_framework: Annotated[
+        Framework | None,
+        typer.Option("--vs-framework", help="B's framework", case_sensitive=False),
+    ] = None,
+    vs_layout: Annotated[
+        Layout | None, typer.Option("--vs-layout", help="B's layout", case_sensitive=False)
+    ] = None,
+    vs_batch: Annotated[
+        str | None, typer.Option("--vs-batch", metavar="N", help="B's batch size")
+    ] = None,
+    vs_dtype: Annotated[
+        DType | None, typer.Option("--vs-dtype", help="B's element type", case_sensitive=False)
+    ] = None,
+    *,
+    common: Common,
+) -> None:
+    """Compare two models, or one model at two settings: the settings and totals side by side
+    with B − A and B / A, then the rows that differ, matched by name. The other options apply
+    to A and B alike; a --vs-* option gives B's value instead (with or without B)."""
+    vs = Common(
+        input=vs_input, framework=vs_framework, layout=vs_layout, batch=vs_batch, dtype=vs_dtype
+    )
+    _compare(first, second, common, vs)
+
+
+VS_OPTIONS = {
+    "input": "--vs-input",
+    "framework": "--vs-framework",
+    "layout": "--vs-layout",
+    "batch": "--vs-batch",
+    "dtype": "--vs-dtype",
+}
+"""The options that give B's setting instead of the shared one (``Common`` field -> flag)."""
+
+
+def _compare(first: str, second: str | None, common: Common, vs: Common) -> None:
+    """``convcalc diff``: A and B, each computed as ``convcalc model`` computes one, compared."""
+    from ._diff import diff, fitting_depth
+    from ._render._diff import render_diff
+
+    given = {key: value for key, value in vs._asdict().items() if value is not None}
+    if second is None and not given:
+        raise SpecError(
+            "diff needs something to compare A with: a second model (convcalc diff A B), or "
+            f"another setting for A ({', '.join(VS_OPTIONS.values())}), e.g. convcalc diff "
+            "zoo:resnet50 --vs-input 320x320"
+        )
+    if first == "-" and second == "-":
+        raise SpecError("standard input can be read only once: give at most one of A and B as -")
+    if common.explain:
+        raise SpecError("diff shows no working: see each model's with convcalc model A --explain")
+    _check_view(
+        common,
+        "diff, which lists the rows that differ in execution order",
+        "run convcalc model on each model for them",
+    )
+    if common.color_by is not None:
+        raise SpecError(
+            "--color-by shades a diagram's boxes, and diff draws none; leave out --color-by"
+        )
+    if common.fit is not None:
+        raise SpecError(
+            "--fit finds one model's batch, and diff compares two at the batch given (--batch, "
+            "--vs-batch): run convcalc model A --fit MEMORY on each"
+        )
+    spec = _load_model(first)
+    other = dict(spec) if second is None else _load_model(second)
+    a = _diff_side(spec, common, first, "A", {})
+    b = _diff_side(other, common._replace(**given), second or first, "B", given)
+    output_format = common.format or OutputFormat.TABLE
+    depth = _depth(common.depth)
+    notes = []
+    if depth is None and output_format is OutputFormat.TABLE:
+        depth = fitting_depth(a, b, FOLD_ROWS)
+        if depth is not None:
+            notes.append(
+                f"blocks are folded below depth {depth}, so that the rows that differ fit; "
+                "--depth all compares every layer"
+            )
+    changed = [f"{VS_OPTIONS[key]} {getattr(v, 'value', v)}" for key, v in given.items()]
+    labels = (_source_label(first), " ".join([_source_label(second or first), *changed]))
+    found = diff(a, b, labels=labels, depth=depth, notes=notes)
+    width = (output_width(sys.stdout) or 80) if output_format is OutputFormat.TABLE else None
+    sys.stdout.write(render_diff(found, output_format, width=width))
+    if output_format in (OutputFormat.JSON, OutputFormat.CSV):
+        from ._values import escape
+
+        for note in found.notes:
+            typer.echo(f"Note: {escape(note)}", err=True)
+
+
+def _source_label(source: str) -> str:
+    return "standard input" if source == "-" else source
+
+
+def _diff_side(
+    spec: dict[str, object], common: Common, source: str, which: str, given: dict[str, object]
+) -> Any:
+    """One side of a diff: the model of ``spec`` at the options' settings, its report; an
+    error of the model itself says which side it is."""
+    from ._model import read_model, run
+    from ._values import WholeNumber
+
+    if common.batch is not None:
+        option = VS_OPTIONS["batch"] if "batch" in given else "--batch"
+        try:
+            WholeNumber().parse(common.batch.strip(), 0)
+        except Invalid as problem:
+            several = "," in common.batch
+            raise SpecError(
+                f"{option} {show(common.batch)} is not valid: "
+                + ("diff compares one batch with another" if several else problem.reason)
+                + "; give one batch size (B's with --vs-batch)"
+            ) from None
+    if common.input is not None:
+        option = VS_OPTIONS["input"] if "input" in given else "--input"
+        try:
+            shapes = _sweep_inputs(common.input, spec, common)
+        except SpecError:  # it reads as several sizes
+            shapes = []
+        if len(shapes) != 1:
+            raise SpecError(
+                f"{option} {show(common.input)} gives several inputs, and diff compares one "
+                "with another: give one shape, written with x (224x224), and B's with --vs-input"
+            )
+        spec["input"] = _input_override(spec, shapes[0], common, source, option)
+    spec.update(common.overrides())
+    try:
+        model = read_model(spec)
+        optimizer = common.training()
+        if optimizer is not None:
+            settings = model.settings._replace(train=optimizer, amp=bool(common.amp))
+            model = model._replace(settings=settings)
+        return run(model)
+    except ConvCalcError as problem:
+        raise type(problem)(f"{which} ({_source_label(source)}): {problem}") from None
+
+
 def _sweep_inputs(text: str, spec: dict[str, object], common: Common) -> list[str]:
     """``--input``: one shape, or several sizes separated by commas for a sweep
     (``224,320,512``: each a square, or ``224x160,320x240``). Commas inside brackets belong to
@@ -766,13 +1094,15 @@ def _sweep_inputs(text: str, spec: dict[str, object], common: Common) -> list[st
     return ["x".join([item] * rank) if item.isdigit() and rank > 1 else item for item in items]
 
 
-def _input_override(spec: dict[str, object], text: str, common: Common, source: str) -> list[int]:
-    """``--input`` read in the model's layout: the spatial size alone keeps the model's
-    channels; a whole shape whose channels sit at the other end is refused, not misread."""
+def _input_override(
+    spec: dict[str, object], text: str, common: Common, source: str, option: str = "--input"
+) -> list[int]:
+    """``--input`` (or ``option``) read in the model's layout: the spatial size alone keeps
+    the model's channels; a whole shape whose channels sit at the other end is refused."""
     from ._model import read_settings
     from ._values import parse_shape
 
-    given = list(parse_shape(text, "--input"))
+    given = list(parse_shape(text, option))
     try:
         current = parse_shape(spec.get("input"))
     except ConvCalcError:
@@ -789,7 +1119,7 @@ def _input_override(spec: dict[str, object], text: str, common: Common, source: 
             spatial = given[:-1] if not channels_last else given[1:]
             fixed = (*spatial, channels) if channels_last else (channels, *spatial)
             raise SpecError(
-                f"--input {show(text)} has its {channels} channels at the wrong end: {source} "
+                f"{option} {show(text)} has its {channels} channels at the wrong end: {source} "
                 f"reads shapes as {order} (layout {settings.layout.value}), so it would have "
                 f"{there} channels; write {'x'.join(map(str, fixed))}, or the spatial size "
                 f"alone ({'x'.join(map(str, spatial))})"
@@ -809,6 +1139,103 @@ def _load_model(source: str) -> dict[str, object]:
             f"(convcalc model zoo:{source})"
         )
     return read_model_source(source)
+
+
+@commands.command(
+    name="import", short_help="A Keras model config or an ONNX model as a convcalc YAML model."
+)
+def import_model(
+    file: Annotated[
+        str,
+        typer.Argument(
+            metavar="FILE",
+            help="A Keras model config: the JSON of model.to_json(), a .keras file, or '-' "
+            "for the JSON on standard input; or an ONNX model (.onnx)",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="PATH",
+            help="Write the YAML to PATH (replacing it) instead of standard output",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """The convcalc YAML of a Keras model config, to edit: Sequential and Functional models,
+    nested models as blocks, the layers' names kept; `convcalc model FILE` reads the config
+    itself to the same figures."""
+    from ._input._keras import import_comments, read_keras_source
+    from ._input._onnx import is_onnx_source, onnx_comments, read_onnx
+    from ._render._yaml_out import render_model_yaml
+
+    if is_onnx_source(file):
+        spec = read_onnx(file)
+        text = render_model_yaml(spec, onnx_comments(file))
+    else:
+        spec = read_keras_source(file)
+        text = render_model_yaml(spec, import_comments(file, spec))
+    _write_out(text, output)
+
+
+def _write_out(text: str, output: str | None) -> None:
+    """``text`` to standard output, or to the file ``output`` (replacing it)."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        with open(output, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except (OSError, ValueError) as problem:
+        reason = getattr(problem, "strerror", None) or problem
+        raise SpecError(f"cannot write {show(output)}: {reason}") from None
+
+
+@commands.command(short_help="A model as PyTorch or Keras code.")
+def export(
+    file: Annotated[
+        str,
+        typer.Argument(
+            metavar="MODEL",
+            help="A YAML file, - for standard input, or zoo:NAME",
+            autocompletion=lambda incomplete: _complete_model(incomplete),
+        ),
+    ],
+    to: Annotated[
+        Framework | None,
+        typer.Option(
+            "--to",
+            help="pytorch or keras: the framework the code is for",
+            case_sensitive=False,
+            show_default="the model's framework",
+        ),
+    ] = None,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="PATH",
+            help="Write the code to PATH (replacing it) instead of standard output",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """A runnable Python module defining the model: a PyTorch nn.Module or a Keras Functional
+    model, one layer per row, named after the rows; built, it has convcalc's parameters,
+    trainable parameters and output shapes."""
+    from ._api import export_text
+    from ._export import export_plan
+    from ._model import read_model
+
+    plan = export_plan(read_model(_load_model(file)), to)
+    text = export_text(plan, f"convcalc export {file} --to {plan.framework.value}")
+    for note in plan.notes:
+        typer.echo(f"Note: {note}.", err=True)
+    _write_out(text, output)
 
 
 @commands.command(short_help="The layer catalogue, or one type in full.")

@@ -83,6 +83,7 @@ class RunState:
             param_bytes=(trainable + frozen + buffers) * size,
             activation_bytes=activations * (self.settings.batch or 1) * size,
             training=training,
+            buffers=buffers,
         )
 
 

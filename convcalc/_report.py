@@ -160,6 +160,9 @@ class Totals(NamedTuple):
     """Every layer's output elements, times the batch (1 when none), times bytes per element."""
     training: Training | None = None
     """With --train: a training step's memory and MACs."""
+    buffers: int = 0
+    """Elements stored beside the parameters (PyTorch batchnorm running statistics), whose
+    bytes ``param_bytes`` includes."""
 
     @property
     def flops(self) -> int:

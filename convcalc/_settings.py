@@ -68,6 +68,58 @@ class OutputFormat(str, enum.Enum):
     JSON = "json"
     MARKDOWN = "markdown"
     CSV = "csv"
+    SVG = "svg"
+    """A diagram of the network, drawn by convcalc (no Graphviz)."""
+    HTML = "html"
+    """One self-contained page: the diagram, the table, the totals and the settings."""
+    MERMAID = "mermaid"
+    """The diagram as Mermaid text (documentation sites render it)."""
+    DOT = "dot"
+    """The diagram as Graphviz DOT text."""
+
+    @property
+    def draws(self) -> bool:
+        """Whether the format draws the network (a report's rows and the edges between them),
+        rather than listing figures: only a report of layers can be drawn."""
+        return self in (OutputFormat.SVG, OutputFormat.HTML, OutputFormat.MERMAID, OutputFormat.DOT)
+
+
+class Measure(str, enum.Enum):
+    """A figure of each row: what ranks the rows (``--sort``, largest first) and what shades a
+    diagram's boxes (``--color-by``, each row's share of the model's total). One closed set,
+    offered under both option names (:data:`SortBy`, :data:`ColorBy`)."""
+
+    PARAMS = "params"
+    MACS = "macs"
+    MEMORY = "memory"
+    """Bytes: the row's parameters and buffers and its output (with ``--train``, its part of
+    the training step: weights, buffers, gradients, optimizer state, saved activations)."""
+
+
+SortBy = Measure
+"""What ranks a report's rows (``--sort``): :class:`Measure`."""
+
+ColorBy = Measure
+"""What shades a diagram's boxes (``--color-by``): :class:`Measure`."""
+
+
+class GroupBy(str, enum.Enum):
+    """What a report's rows are summed by (``--group-by``): one row per value."""
+
+    TYPE = "type"
+
+
+class View(NamedTuple):
+    """How a report's rows are shown: shares, order, how many, grouped (the hotspot options)."""
+
+    percent: bool = False
+    """Each row's share of the model's parameters and MACs (``--percent``)."""
+    sort: SortBy | None = None
+    """Rows ranked by this, largest first (``--sort``); None: in execution order."""
+    top: int | None = None
+    """Only the first this many rows (``--top``)."""
+    group_by: GroupBy | None = None
+    """Rows summed per group (``--group-by``): a group's ``number`` counts its rows."""
 
 
 class Merge(str, enum.Enum):
@@ -120,6 +172,9 @@ class Settings(NamedTuple):
     amp: bool = False
     """Mixed precision (``--amp``): float32 weights, gradients and optimizer state, float16
     saved activations."""
+    view: View = View()
+    """How the rows are shown (``--percent``, ``--sort``, ``--top``, ``--group-by``): set after
+    the run, never read by a layer rule."""
 
     @property
     def weight_bytes(self) -> int:

@@ -113,7 +113,7 @@ def test_a_partial_command() -> None:
         ("--framework", {"keras", "pytorch"}),
         ("--layout", {"hwc", "chw"}),
         ("--dtype", {"float64", "float32", "float16", "bfloat16", "int8"}),
-        ("--format", {"table", "json", "markdown", "csv"}),
+        ("--format", {"table", "json", "markdown", "csv", "svg", "html", "mermaid", "dot"}),
         ("--optimizer", {"sgd", "momentum", "adam", "adamw"}),
     ],
 )

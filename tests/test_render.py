@@ -593,6 +593,7 @@ def test_table_notes_pytorch_buffers() -> None:
     torch = REPORT._replace(
         settings=Settings(framework=Framework.PYTORCH, layout=Layout.CHW),
         layers=(CONV, BATCHNORM._replace(trainable_params=64, non_trainable_params=0, buffers=64)),
+        totals=TOTALS._replace(buffers=64),
     )
     assert "incl. 64 buffer elements" in _table(torch)
 

@@ -210,8 +210,19 @@ def parse_yaml(text: str, where: str) -> Any:
 
 
 def read_model_source(source: str) -> dict[Any, Any]:
-    """The model mapping in a YAML file or on standard input (``-``)."""
+    """The model mapping in a YAML file or on standard input (``-``); a Keras model config
+    (``model.to_json()``'s JSON, a ``.keras`` file) is read as the model it describes."""
+    from ._keras import is_keras_archive, keras_from_text, read_keras_archive
+    from ._onnx import is_onnx_source, read_onnx
+
+    if is_onnx_source(source):
+        return read_onnx(source)
+    if is_keras_archive(source):
+        return read_keras_archive(source)
     text, where = read_source(source)
+    keras = keras_from_text(text, where)
+    if keras is not None:
+        return keras
     return require_mapping(parse_yaml(text, where), text, where)
 
 

@@ -9,15 +9,15 @@ module is imported when asked for; none of them imports rich.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .._report import Report
-from .._settings import OutputFormat, assert_never
+from .._settings import ColorBy, OutputFormat, assert_never
 
 if TYPE_CHECKING:
     from ._table import print_table
 
-__all__ = ["chunks", "print_table", "render"]
+__all__ = ["chunks", "not_drawn", "print_table", "render"]
 
 
 def __getattr__(name: str) -> Any:
@@ -30,10 +30,16 @@ def __getattr__(name: str) -> Any:
 
 
 def render(
-    report: Report, fmt: OutputFormat, *, color: bool = False, width: int | None = None
+    report: Report,
+    fmt: OutputFormat,
+    *,
+    color: bool = False,
+    width: int | None = None,
+    color_by: ColorBy = ColorBy.MACS,
 ) -> str:
     """The report as text in ``fmt``. ``color`` (ANSI codes or none) and ``width`` (the columns
-    to fit; None: as wide as it needs) only affect the table."""
+    to fit; None: as wide as it needs) only affect the table; ``color_by`` (what shades the
+    boxes) only the diagram of SVG and HTML."""
     if fmt is OutputFormat.TABLE:
         from ._table import render_table
 
@@ -51,8 +57,35 @@ def render(
         from ._csv import render_csv
 
         return render_csv(report)
+    elif fmt is OutputFormat.SVG:
+        from ._svg import render_svg
+
+        return render_svg(report, color_by=color_by)
+    elif fmt is OutputFormat.HTML:
+        from ._html import render_html
+
+        return render_html(report, color_by=color_by)
+    elif fmt is OutputFormat.MERMAID:
+        from ._graphtext import render_mermaid
+
+        return render_mermaid(report)
+    elif fmt is OutputFormat.DOT:
+        from ._graphtext import render_dot
+
+        return render_dot(report)
     else:
         assert_never(fmt)
+
+
+def not_drawn(fmt: OutputFormat, what: str) -> NoReturn:
+    """Refuse a drawing format for output that is not a report of layers (``what`` says what
+    it is: a sweep, a list of solutions, ...)."""
+    from .._errors import SpecError
+
+    raise SpecError(
+        f"--format {fmt.value} draws a network's layers, and {what} has none to draw; use "
+        "table, json, markdown or csv"
+    )
 
 
 def chunks(report: Report, fmt: OutputFormat) -> Iterator[str]:

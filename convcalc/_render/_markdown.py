@@ -4,14 +4,19 @@ A line naming the model and its settings, the layer table (numbers right-aligned
 line, the totals as a two-column table, the notes as quoted lines and, with explain, a
 ``### Working`` section. Every name is data: control characters are written escaped
 (``\\x1b``) and a ``|`` cannot end a cell.
+
+The hotspot options add columns: ``Params %`` and ``MACs %`` after their figures
+(``--percent``), ``Memory`` (``--sort memory``); a table of ``--group-by`` has a row per group,
+its type and count, and no shapes or receptive fields.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from .._report import Report
+from .._report import LayerRow, Report
+from .._settings import SortBy, View
 from . import _units
 
 # Markdown collapses leading spaces in a cell; non-breaking ones keep the depth visible.
@@ -33,12 +38,67 @@ def _separator(numeric: Sequence[bool]) -> str:
 
 def _layers(report: Report) -> Iterator[str]:
     non_trainable = _units.has_non_trainable(report)
+    view = report.settings.view
+    if view != View():
+        yield from _viewed(report, non_trainable)
+        return
     columns = _units.columns(report)
     yield _line([column.header for column in columns])
     yield _separator([column.numeric for column in columns])
     batch = report.settings.batch
     for row in report.layers:
         yield _line(_units.cells(row, batch, non_trainable, _INDENT))
+
+
+def _viewed(report: Report, non_trainable: bool) -> Iterator[str]:
+    """The layer table as the hotspot options ask: shares after their figures, memory, groups
+    (count and type, no shapes or fields); ranked rows are not indented."""
+    from .._hotspots import row_memory, share_text, shares
+
+    settings = report.settings
+    view = settings.view
+    grouped = view.group_by is not None
+    indent = _INDENT if view.sort is None else ""
+    Column = _units.Column
+    shown: list[tuple[_units.Column, Callable[[LayerRow], str]]] = []
+    if grouped:
+        shown.append((Column("Count", True), lambda row: str(row.number)))
+        shown.append((Column("Type", False), _units.layer_label))
+    else:
+        shown.append((Column("#", True), lambda row: str(row.number)))
+        shown.append(
+            (
+                Column(_units.layer_header(report), False),
+                lambda row: indent * row.depth + _units.layer_label(row),
+            )
+        )
+        shown.append(
+            (
+                Column("Output shape", False),
+                lambda row: _units.batched_shape(row.output_shape, settings.batch),
+            )
+        )
+    shown.append((Column("Params", True), lambda row: _units.exact(row.params)))
+    if view.percent:
+        shown.append((Column("Params %", True), lambda row: share_text(shares(row, report)[0])))
+    if non_trainable:
+        frozen = Column("Non-trainable", True)
+        shown.append((frozen, lambda row: _units.exact(row.non_trainable_params)))
+    shown.append(
+        (Column(_units.macs_header(settings.batch), True), lambda row: _units.exact(row.macs))
+    )
+    if view.percent:
+        shown.append((Column("MACs %", True), lambda row: share_text(shares(row, report)[1])))
+    if view.sort is SortBy.MEMORY:
+        memory = Column("Memory", True)
+        shown.append((memory, lambda row: _units.human_bytes(row_memory(row, settings))))
+    if not grouped:
+        field = Column("RF", False)
+        shown.append((field, lambda row: _units.field_summary(row.receptive_field)))
+    yield _line([column.header for column, _ in shown])
+    yield _separator([column.numeric for column, _ in shown])
+    for row in report.layers:
+        yield _line([cell(row) for _, cell in shown])
 
 
 def _totals(report: Report) -> list[str]:

@@ -10,6 +10,7 @@ import textwrap
 from .._errors import escape
 from .._settings import OutputFormat, assert_never
 from .._sizes import AxisSizes
+from . import not_drawn
 
 
 def render_sizes(
@@ -47,6 +48,13 @@ def render_sizes(
         return "\n".join(lines) + "\n"
     if fmt is OutputFormat.TABLE:
         return _table(title, axes, low, high, explain, width)
+    if (
+        fmt is OutputFormat.SVG
+        or fmt is OutputFormat.HTML
+        or fmt is OutputFormat.MERMAID
+        or fmt is OutputFormat.DOT
+    ):
+        not_drawn(fmt, "a list of input sizes")
     assert_never(fmt)
 
 

@@ -21,6 +21,7 @@ from typing import TextIO
 from .._settings import OutputFormat, assert_never
 from .._solve import PARAMS, Solution, Solutions
 from .._terminal import MAX_WIDTH, MIN_WIDTH, output_width
+from . import not_drawn
 from ._units import SEPARATOR
 
 RULE = "─"
@@ -47,6 +48,13 @@ def render_solutions(found: Solutions, fmt: OutputFormat, *, width: int | None =
         return render_markdown(found)
     elif fmt is OutputFormat.CSV:
         return render_csv(found)
+    elif (
+        fmt is OutputFormat.SVG
+        or fmt is OutputFormat.HTML
+        or fmt is OutputFormat.MERMAID
+        or fmt is OutputFormat.DOT
+    ):
+        not_drawn(fmt, "a list of solutions")
     else:
         assert_never(fmt)
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from .._report import Report
 from .._settings import OutputFormat, assert_never
+from . import not_drawn
 from ._units import human_bytes, human_count
 
 _HEADER = ("input", "batch", "params", "MACs", "FLOPs", "param memory", "activation memory")
@@ -104,4 +105,11 @@ def render_sweep(reports: Sequence[Report], fmt: OutputFormat, *, width: int | N
             if number == 0:
                 lines.append("─" * len(lines[0]))
         return "\n".join(lines) + "\n"
+    if (
+        fmt is OutputFormat.SVG
+        or fmt is OutputFormat.HTML
+        or fmt is OutputFormat.MERMAID
+        or fmt is OutputFormat.DOT
+    ):
+        not_drawn(fmt, "a sweep (one row of totals per setting)")
     assert_never(fmt)

@@ -14,12 +14,14 @@ ANSI codes, written only when asked for.
 
 from __future__ import annotations
 
+import enum
 import os
 import sys
 from collections.abc import Iterable, Iterator
 from typing import NamedTuple, TextIO
 
 from .._report import LayerRow, Report
+from .._settings import Measure, assert_never
 from .._terminal import MAX_WIDTH, MIN_WIDTH, is_terminal, output_width
 from . import _units
 
@@ -65,19 +67,31 @@ class _Widths(NamedTuple):
     macs: int
     field: int
     compact_field: int
+    params_share: int = 0
+    """With --percent: the widest share of the parameters (``12.3``)."""
+    macs_share: int = 0
+    memory: int = 0
+    """With --sort memory: the widest memory (``1.53 MiB``)."""
 
 
 def _measure(report: Report) -> _Widths:
     """One pass over the rows; nothing is kept but the widths."""
-    batch_length = len(str(report.settings.batch))
+    settings = report.settings
+    batch_length = len(str(settings.batch))
     label = shape = compact_shape = params = non_trainable = macs = field = compact_field = 0
+    params_share = macs_share = memory = 0
     typed = frozen = False
+    percent, by_memory = settings.view.percent, settings.view.sort is Measure.MEMORY
+    if percent or by_memory:  # the hotspot columns: only then is _hotspots loaded
+        from .._hotspots import row_memory, share_text, shares
+    # Rows in execution order are indented by depth; ranked rows are not (see _choose).
+    indent = len(INDENT) if settings.view.sort is None else 0
     label_parts, text_width, summary = _units.label_parts, _units.text_width, _units.field_summary
     for row in report.layers:
         name, suffix = label_parts(row)
         if suffix:
             typed = True
-        width = text_width(name + suffix) + len(INDENT) * row.depth
+        width = text_width(name + suffix) + indent * row.depth
         if width > label:
             label = width
         dims = row.output_shape
@@ -109,6 +123,12 @@ def _measure(report: Report) -> _Widths:
             width = len(summary(row.receptive_field, compact=True))
             if width > compact_field:
                 compact_field = width
+        if percent:
+            of_params, of_macs = shares(row, report)
+            params_share = max(params_share, len(share_text(of_params)))
+            macs_share = max(macs_share, len(share_text(of_macs)))
+        if by_memory:
+            memory = max(memory, len(_units.human_bytes(row_memory(row, settings))))
     number = len(str(max((row.number for row in report.layers), default=0)))
     header = _units.header_for(typed)
     return _Widths(
@@ -123,15 +143,37 @@ def _measure(report: Report) -> _Widths:
         macs,
         field,
         compact_field,
+        params_share,
+        macs_share,
+        memory,
     )
 
 
 # --- choosing a layout -----------------------------------------------------------------------
 
 
+class _Key(enum.Enum):
+    """What a figure column shows."""
+
+    SHAPE = "shape"
+    PARAMS = "params"
+    PARAMS_SHARE = "params_share"
+    """With --percent: the row's share of the parameters."""
+    NON_TRAINABLE = "non_trainable"
+    MACS = "macs"
+    MACS_SHARE = "macs_share"
+    MEMORY = "memory"
+    """With --sort memory: the row's memory."""
+    FIELD = "field"
+    """The receptive field."""
+
+
+_SHARES = (_Key.PARAMS_SHARE, _Key.MACS_SHARE)
+
+
 class _Column(NamedTuple):
-    key: str
-    """What it shows: ``shape``, ``params``, ``non_trainable``, ``macs`` or ``field``."""
+    key: _Key
+    """What it shows."""
     header: str
     width: int
     numeric: bool
@@ -158,12 +200,15 @@ class _Layout(NamedTuple):
     loose: bool = False
     """Stacked, with figures labelled and wrapped rather than in columns."""
     indent: str = INDENT
-    """Before a nested name, per level; one space once names are cut to fit."""
+    """Before a nested name, per level; one space once names are cut to fit; none when the
+    rows are ranked, not in execution order."""
+    number_header: str = "#"
+    """The first column's header: ``Count`` when each row is a group."""
 
     @property
     def non_trainable(self) -> bool:
         """Whether the non-trainable column is shown."""
-        return any(column.key == "non_trainable" for column in self.columns)
+        return any(column.key is _Key.NON_TRAINABLE for column in self.columns)
 
 
 def _figure_columns(
@@ -172,18 +217,32 @@ def _figure_columns(
     compact_shape: bool,
     compact_field: bool,
     non_trainable: bool = True,
+    field: bool = True,
+    shape: bool = True,
 ) -> tuple[_Column, ...]:
-    shape = "Output" if compact_shape else "Output shape"
-    columns = [
-        _Column("shape", shape, widths.compact_shape if compact_shape else widths.shape, False),
-        _Column("params", "Params", widths.params, True),
-    ]
+    """The columns after the name: a group (--group-by) has no shape or receptive field; each
+    share (--percent, headed ``%``) follows its figure; memory shows when it ranks the rows."""
+    view = report.settings.view
+    grouped = view.group_by is not None
+    columns = []
+    if shape and not grouped:
+        width = widths.compact_shape if compact_shape else widths.shape
+        header = "Output" if compact_shape else "Output shape"
+        columns.append(_Column(_Key.SHAPE, header, width, False))
+    columns.append(_Column(_Key.PARAMS, "Params", widths.params, True))
+    if view.percent:
+        columns.append(_Column(_Key.PARAMS_SHARE, "%", widths.params_share, True))
     if non_trainable and widths.has_non_trainable:
         frozen = "Non-train" if compact_shape else "Non-trainable"
-        columns.append(_Column("non_trainable", frozen, widths.non_trainable, True))
-    columns.append(_Column("macs", _units.macs_header(report.settings.batch), widths.macs, True))
-    field = widths.compact_field if compact_field else widths.field
-    columns.append(_Column("field", "RF", field, False))
+        columns.append(_Column(_Key.NON_TRAINABLE, frozen, widths.non_trainable, True))
+    columns.append(_Column(_Key.MACS, _units.macs_header(report.settings.batch), widths.macs, True))
+    if view.percent:
+        columns.append(_Column(_Key.MACS_SHARE, "%", widths.macs_share, True))
+    if view.sort is Measure.MEMORY:
+        columns.append(_Column(_Key.MEMORY, "Memory", widths.memory, True))
+    if field and not grouped:
+        width = widths.compact_field if compact_field else widths.field
+        columns.append(_Column(_Key.FIELD, "RF", width, False))
     return tuple(column._replace(width=max(column.width, len(column.header))) for column in columns)
 
 
@@ -195,9 +254,16 @@ def _span(columns: Iterable[_Column], gap: str) -> int:
 def _choose(report: Report, widths: _Widths, width: int | None) -> _Layout:
     """The fullest layout that fits ``width``: first shorter shapes and fields, then names cut
     (and the non-trainable column left out), then two lines per layer, their figures in
-    columns or, narrower still, labelled and wrapped."""
-    number, header = max(widths.number, 1), widths.header
+    columns or, narrower still, labelled and wrapped. With shares or memory (the hotspot
+    columns), the receptive field gives way before names are cut."""
+    view = report.settings.view
+    grouped = view.group_by is not None
+    number_header = "Count" if grouped else "#"
+    number = max(widths.number, len(number_header))
+    header = "Type" if grouped else widths.header
     label = min(max(widths.label, len(header)), LABEL_CAP)
+    ordered = view.sort is None  # ranked rows are not indented: their order is not the tree's
+    extras = view.percent or view.sort is Measure.MEMORY
 
     def layout(
         columns: tuple[_Column, ...],
@@ -210,8 +276,19 @@ def _choose(report: Report, widths: _Widths, width: int | None) -> _Layout:
         indent: str = INDENT,
     ) -> _Layout:
         compact = columns[0].header != "Output shape"
+        indent = indent if ordered else ""
         return _Layout(
-            columns, header, number, label, compact, compact_field, stacked, gap, loose, indent
+            columns,
+            header,
+            number,
+            label,
+            compact,
+            compact_field,
+            stacked,
+            gap,
+            loose,
+            indent,
+            number_header,
         )
 
     if width is None:
@@ -221,14 +298,24 @@ def _choose(report: Report, widths: _Widths, width: int | None) -> _Layout:
         columns = _figure_columns(report, widths, compact_shape, compact_field)
         if number + 1 + label + _span(columns, GAP) <= width:
             return layout(columns, label, compact_field=compact_field, stacked=False)
-    # Names cut in the middle; then without the non-trainable column (the totals keep it).
-    for non_trainable in (True, False):
-        columns = _figure_columns(report, widths, True, True, non_trainable)
-        room = width - number - 1 - _span(columns, GAP)
-        if room >= min(label, LABEL_MIN):
-            return layout(columns, room, compact_field=True, stacked=False, indent=" ")
+    # With the hotspot columns, the receptive field makes room first; ranked rows, told apart
+    # by their whole names, not by their place in the tree, then give up the output shape.
+    for shape in ((True,) if ordered else (True, False)) if extras else ():
+        columns = _figure_columns(report, widths, True, True, field=False, shape=shape)
+        if number + 1 + label + _span(columns, GAP) <= width:
+            return layout(columns, label, compact_field=True, stacked=False)
+    # Names cut in the middle; then without the non-trainable column (the totals keep it);
+    # with the hotspot columns, then without the output shape too.
+    for shape in (True, False) if extras else (True,):
+        for non_trainable in (True, False):
+            columns = _figure_columns(
+                report, widths, True, True, non_trainable, field=not extras, shape=shape
+            )
+            room = width - number - 1 - _span(columns, GAP)
+            if room >= min(label, LABEL_MIN):
+                return layout(columns, room, compact_field=True, stacked=False, indent=" ")
     # Stacked: the figures go on a line of their own, under the name.
-    columns = _figure_columns(report, widths, True, True)
+    columns = _figure_columns(report, widths, True, True, field=not extras)
     label = width - number - 1
     for gap in (GAP, " "):
         if number + 3 + _span(columns, gap) - len(gap) <= width:
@@ -252,17 +339,36 @@ def _label_cell(row: LayerRow, limit: int, unit: str = INDENT) -> str:
     return indent + _units.fit_label(row, limit - len(indent))
 
 
-def _figures(row: LayerRow, layout: _Layout, batch: int | None) -> list[str]:
+def _figures(row: LayerRow, layout: _Layout, report: Report) -> list[str]:
     """The cells after the name, matching ``layout.columns``."""
-    if layout.compact:
-        shape = _units.compact_shape(row.output_shape)
-    else:
-        shape = _units.batched_shape(row.output_shape, batch)
-    cells = [shape, f"{row.params:,}"]
-    if layout.non_trainable:
-        cells.append(f"{row.non_trainable_params:,}")
-    cells.append(f"{row.macs:,}")
-    cells.append(_units.field_summary(row.receptive_field, compact=layout.compact_field))
+    settings = report.settings
+    cells = []
+    for column in layout.columns:
+        key = column.key
+        if key is _Key.SHAPE:
+            if layout.compact:
+                cells.append(_units.compact_shape(row.output_shape))
+            else:
+                cells.append(_units.batched_shape(row.output_shape, settings.batch))
+        elif key is _Key.PARAMS:
+            cells.append(f"{row.params:,}")
+        elif key is _Key.PARAMS_SHARE or key is _Key.MACS_SHARE:
+            from .._hotspots import share_text, shares
+
+            of_params, of_macs = shares(row, report)
+            cells.append(share_text(of_params if key is _Key.PARAMS_SHARE else of_macs))
+        elif key is _Key.NON_TRAINABLE:
+            cells.append(f"{row.non_trainable_params:,}")
+        elif key is _Key.MACS:
+            cells.append(f"{row.macs:,}")
+        elif key is _Key.MEMORY:
+            from .._hotspots import row_memory
+
+            cells.append(_units.human_bytes(row_memory(row, settings)))
+        elif key is _Key.FIELD:
+            cells.append(_units.field_summary(row.receptive_field, compact=layout.compact_field))
+        else:
+            assert_never(key)
     return cells
 
 
@@ -293,14 +399,13 @@ def _styled(text: str, style: str, color: bool) -> str:
 def _table(report: Report, layout: _Layout, color: bool) -> Iterator[str]:
     """The header, a rule, a line per layer, a rule."""
     columns, number, label = layout.columns, layout.number, layout.label
-    batch = report.settings.batch
-    head = "#".rjust(number) + " " + _pad(layout.header, label) + GAP
+    head = layout.number_header.rjust(number) + " " + _pad(layout.header, label) + GAP
     head += _header(columns, GAP)
     yield _styled(head, _BOLD, color)
     rule = RULE * (number + 1 + label + _span(columns, GAP))
     yield _styled(rule, _DIM, color)
     for row in report.layers:
-        cells = _figures(row, layout, batch)
+        cells = _figures(row, layout, report)
         name = _pad(_label_cell(row, label, layout.indent), label)
         text = str(row.number).rjust(number)
         if color:
@@ -309,16 +414,21 @@ def _table(report: Report, layout: _Layout, color: bool) -> Iterator[str]:
     yield _styled(rule, _DIM, color)
 
 
-_LOOSE_LABELS = {"params": "params", "non_trainable": "non-train"}
+_LOOSE_LABELS = {_Key.PARAMS: "params", _Key.NON_TRAINABLE: "non-train", _Key.MEMORY: "memory"}
 """A figure's label when figures are wrapped rather than in columns (else its header)."""
 
 
 def _loose(cells: list[str], columns: tuple[_Column, ...], indent: int, width: int) -> list[str]:
-    """Figures labelled (``params 320``) and packed into lines of ``width``."""
-    items = [
-        cell if column.key == "shape" else f"{_LOOSE_LABELS.get(column.key, column.header)} {cell}"
-        for cell, column in zip(cells, columns, strict=True)
-    ]
+    """Figures labelled (``params 320``, a share after its figure: ``MACs 640 (5.3%)``) and
+    packed into lines of ``width``."""
+    items: list[str] = []
+    for cell, column in zip(cells, columns, strict=True):
+        if column.key is _Key.SHAPE:
+            items.append(cell)
+        elif column.key in _SHARES:
+            items[-1] += f" ({cell}%)" if cell != "-" else ""
+        else:
+            items.append(f"{_LOOSE_LABELS.get(column.key, column.header)} {cell}")
     lines, current = [], " " * indent
     for item in items:
         if current.strip() and len(current) + len(GAP) + len(item) > width:
@@ -332,12 +442,11 @@ def _loose(cells: list[str], columns: tuple[_Column, ...], indent: int, width: i
 def _stacked(report: Report, layout: _Layout, width: int, color: bool) -> Iterator[str]:
     """Two lines per layer: number and name, then the figures, indented under the name."""
     columns, number, label, gap = layout.columns, layout.number, layout.label, layout.gap
-    batch = report.settings.batch
     indent = number + 3
     figures = " " * indent + _header(columns, gap)
     natural = number + 1 + min(len(layout.header), label)
     rule_width = min(width, max(natural, len(figures)) if not layout.loose else width)
-    yield _styled("#".rjust(number) + " " + layout.header, _BOLD, color)
+    yield _styled(layout.number_header.rjust(number) + " " + layout.header, _BOLD, color)
     if not layout.loose:
         yield _styled(figures, _BOLD, color)
     yield _styled(RULE * rule_width, _DIM, color)
@@ -345,8 +454,8 @@ def _stacked(report: Report, layout: _Layout, width: int, color: bool) -> Iterat
         text = str(row.number).rjust(number)
         if color:
             text = _DIM + text + _RESET
-        yield text + " " + _label_cell(row, label)
-        cells = _figures(row, layout, batch)
+        yield text + " " + _label_cell(row, label, layout.indent)
+        cells = _figures(row, layout, report)
         if layout.loose:
             yield from _loose(cells, columns, indent, width)
         else:

@@ -331,7 +331,7 @@ def totals(report: Report, shape: str | None = None) -> list[Total]:
     the whole batch. ``shape`` is the output shape as the caller writes shapes."""
     sums, settings = report.totals, report.settings
     batch = f"per batch of {settings.batch}" if settings.batch else "batch 1"
-    buffers = sum(row.buffers for row in report.layers)
+    buffers = sums.buffers  # the model's, not the rows shown (--top shows only some)
     param_notes = [settings.dtype.value]
     if buffers:
         # PyTorch batchnorm running statistics count towards memory but not parameters.

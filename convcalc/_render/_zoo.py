@@ -15,6 +15,7 @@ from collections.abc import Sequence
 
 from .._input._zoo import ZooEntry
 from .._settings import OutputFormat, assert_never
+from . import not_drawn
 from ._units import human_count, safe
 
 CSV_COLUMNS = (
@@ -73,6 +74,13 @@ def render_zoo(entries: Sequence[ZooEntry], fmt: OutputFormat, width: int = 80) 
         return "\n".join(lines) + "\n"
     if fmt is OutputFormat.TABLE:
         return _table(entries, max(width, 40))
+    if (
+        fmt is OutputFormat.SVG
+        or fmt is OutputFormat.HTML
+        or fmt is OutputFormat.MERMAID
+        or fmt is OutputFormat.DOT
+    ):
+        not_drawn(fmt, "the zoo's listing")
     assert_never(fmt)
 
 
