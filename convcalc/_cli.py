@@ -883,7 +883,8 @@ def model(
         str,
         typer.Argument(
             metavar="FILE",
-            help="A YAML model file, '-' for standard input, or zoo:NAME",
+            help="A model file (YAML, a Keras .json or .keras, ONNX), '-' for standard input, or "
+            "zoo:NAME",
             show_default=False,
             autocompletion=lambda incomplete: _complete_model(incomplete),
         ),
@@ -891,7 +892,8 @@ def model(
     *,
     common: Common,
 ) -> None:
-    """A whole network from a YAML model file (`convcalc zoo show mnist_cnn` shows one)."""
+    """A whole network from a model file: YAML (`convcalc zoo show mnist_cnn` shows one), a
+    Keras config (model.to_json(), .keras) or an ONNX graph."""
     _report_and_print(_load_model(file), common, source=file)
 
 
@@ -902,7 +904,8 @@ def diff(
         str,
         typer.Argument(
             metavar="A",
-            help="A YAML model file, '-' for standard input, or zoo:NAME",
+            help="A model file (YAML, a Keras .json or .keras, ONNX), '-' for standard input, or "
+            "zoo:NAME",
             show_default=False,
             autocompletion=lambda incomplete: _complete_model(incomplete),
         ),
@@ -1200,7 +1203,8 @@ def export(
         str,
         typer.Argument(
             metavar="MODEL",
-            help="A YAML file, - for standard input, or zoo:NAME",
+            help="A model file (YAML, a Keras .json or .keras, ONNX), - for standard input, or "
+            "zoo:NAME",
             autocompletion=lambda incomplete: _complete_model(incomplete),
         ),
     ],
@@ -1367,7 +1371,8 @@ def sizes(
         str,
         typer.Argument(
             metavar="MODEL",
-            help="A YAML file, - for standard input, or zoo:NAME",
+            help="A model file (YAML, a Keras .json or .keras, ONNX), - for standard input, or "
+            "zoo:NAME",
             autocompletion=lambda incomplete: _complete_model(incomplete),
         ),
     ],

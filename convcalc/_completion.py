@@ -54,13 +54,18 @@ def zoo_models(incomplete: str) -> list[str]:
     return [name for name in zoo_names() if name.startswith(incomplete)]
 
 
+MODEL_FILES = (".yaml", ".yml", ".json", ".keras", ".onnx")
+"""Files offered where a model is read: YAML, a Keras config or archive, an ONNX graph."""
+
+
 def model_source(incomplete: str) -> list[str]:
-    """``zoo:NAME`` entries, YAML files, and directories to descend into."""
+    """``zoo:NAME`` entries, model files, and directories to descend into."""
     from ._input._zoo import PREFIX
 
-    candidates = [PREFIX + name for name in zoo_models(incomplete.removeprefix(PREFIX))]
     if incomplete.startswith(PREFIX):
-        return candidates
+        return [PREFIX + name for name in zoo_models(incomplete.removeprefix(PREFIX))]
+    # the zoo's 122 names wait for "zoo:": a bare TAB offers the files and "zoo:" itself
+    candidates: list[str] = []
     folder, _, start = incomplete.rpartition("/")
     directory = folder + "/" if folder else ""
     try:
@@ -74,10 +79,10 @@ def model_source(incomplete: str) -> list[str]:
             continue
         if entry.is_dir():
             candidates.append(f"{directory}{entry.name}/")
-        elif entry.name.endswith((".yaml", ".yml")):
+        elif entry.name.endswith(MODEL_FILES):
             candidates.append(f"{directory}{entry.name}")
-    if PREFIX.startswith(incomplete) and not incomplete.startswith(PREFIX):
-        candidates = candidates or [PREFIX]
+    if PREFIX.startswith(incomplete):
+        candidates.append(PREFIX)
     return candidates
 
 

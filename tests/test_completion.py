@@ -179,6 +179,15 @@ def test_model_offers_yaml_files_and_folders(tmp_path: Path) -> None:
     assert not any("c.txt" in name for name in offered)
 
 
+def test_model_offers_keras_and_onnx_files_and_zoo_prefix(tmp_path: Path) -> None:
+    # convcalc model reads a Keras config (.json, .keras) and an ONNX graph too; the zoo's
+    # 122 names wait for "zoo:", so a bare TAB offers the files and the prefix
+    for name in ("net.json", "net.keras", "net.onnx", "notes.txt"):
+        (tmp_path / name).write_text("{}", encoding="utf-8")
+    offered = candidates("convcalc model ", cwd=tmp_path)
+    assert set(offered) == {"net.json", "net.keras", "net.onnx", "zoo:"}
+
+
 def test_model_descends_into_a_folder(tmp_path: Path) -> None:
     (tmp_path / "models").mkdir()
     (tmp_path / "models" / "net.yaml").write_text("input: [1]\n", encoding="utf-8")
