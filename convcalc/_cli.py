@@ -1168,11 +1168,12 @@ def import_model(
         ),
     ] = None,
 ) -> None:
-    """The convcalc YAML of a Keras model config, to edit: Sequential and Functional models,
-    nested models as blocks, the layers' names kept; `convcalc model FILE` reads the config
-    itself to the same figures."""
+    """The convcalc YAML of a Keras model config or an ONNX graph, to edit: Keras' nested
+    models as blocks, the layers' names kept; `convcalc model FILE` reads the file itself to
+    the same figures, and what it refuses is not written."""
     from ._input._keras import import_comments, read_keras_source
     from ._input._onnx import is_onnx_source, onnx_comments, read_onnx
+    from ._model import analyze
     from ._render._yaml_out import render_model_yaml
 
     if is_onnx_source(file):
@@ -1181,6 +1182,9 @@ def import_model(
     else:
         spec = read_keras_source(file)
         text = render_model_yaml(spec, import_comments(file, spec))
+    shape = spec.get("input")
+    if isinstance(shape, list) and None not in shape:  # an open size waits for --input
+        analyze(spec)  # what `convcalc model FILE` refuses is never written out as YAML
     _write_out(text, output)
 
 

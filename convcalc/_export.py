@@ -451,6 +451,8 @@ def identifier(name: str, taken: set[str], reserved: Iterable[str] = ()) -> str:
     base = re.sub(r"[^0-9A-Za-z_]", "_", name) or "layer"
     if base[0].isdigit():
         base = f"_{base}"
+    if base.startswith("__"):  # self.__x would be mangled to self._Class__x
+        base = f"n{base}"
     blocked = set(reserved)
     if keyword.iskeyword(base) or keyword.issoftkeyword(base) or base in blocked:
         base = f"{base}_"
@@ -491,12 +493,20 @@ def _variable_order(name: str) -> tuple[int, str]:
     return (int(digits) if digits else 0, name)
 
 
+MODULE_NAMES = frozenset({"F", "NAME", "math", "nn", "torch", "keras", "build"})
+"""Names the written modules define or import at their top level: a model is never called so
+(a model named ``f`` would be ``class F``, hiding ``torch.nn.functional``)."""
+
+
 def class_name(name: str | None) -> str:
-    """A class name from a model's name: ``resnet50`` -> ``Resnet50``."""
+    """A class name from a model's name: ``resnet50`` -> ``Resnet50``; never a keyword
+    (``None``, ``True``) nor a name the written module uses (``F``)."""
     words = re.findall(r"[0-9A-Za-z]+", name or "")
     found = "".join(word[:1].upper() + word[1:] for word in words)
     if not found or found[0].isdigit():
         found = f"Model{found}"
+    if keyword.iskeyword(found) or keyword.issoftkeyword(found) or found in MODULE_NAMES:
+        found = f"{found}Model"
     return found
 
 

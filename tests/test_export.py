@@ -384,3 +384,24 @@ def test_the_python_api_exports_as_the_command_does() -> None:
     with pytest.raises(convcalc.ConvCalcError) as caught:
         convcalc.export(spec, to="jax")
     assert "to 'jax' is not valid: give 'pytorch' or 'keras'" in str(caught.value)
+
+
+@pytest.mark.parametrize("name", ["None", "True", "f"])
+def test_a_model_named_like_a_keyword_or_a_module_name_still_compiles(name: str) -> None:
+    import ast
+
+    import convcalc
+
+    spec = {
+        "name": name,
+        "input": [3, 8, 8],
+        "framework": "pytorch",
+        "layers": [{"conv2d": {"filters": 4, "kernel": 3, "name": "__x"}}],
+    }
+    code = convcalc.export(spec)
+    tree = ast.parse(code)
+    classes = [node.name for node in tree.body if isinstance(node, ast.ClassDef)]
+    assert classes == [f"{name.title()}Model"]
+    # a row called __x is not name-mangled: its attribute is what ROW_NAMES says
+    assert "self.n__x = " in code
+    assert "'n__x': '__x'" in code

@@ -406,3 +406,24 @@ def test_quoted_escapes_what_is_not_printable() -> None:
     assert io.StringIO(render_model_yaml({"input": [1], "layers": []}, ["x\ny"])).readline() == (
         "# x\\x0ay\n"
     )
+
+
+def test_import_never_writes_what_model_refuses(tmp_path: Path) -> None:
+    # a Dense of 1e300 units reads as a config, but no model has it: import refuses, as model does
+    config = json.loads((DATA / "sequential_cnn.json").read_text(encoding="utf-8"))
+
+    def huge(node: object) -> bool:
+        if isinstance(node, dict):
+            if node.get("class_name") == "Dense":
+                node["config"]["units"] = 1e300
+                return True
+            return any(huge(value) for value in node.values())
+        return isinstance(node, list) and any(huge(value) for value in node)
+
+    assert huge(config)
+    path = tmp_path / "huge.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    result = CliRunner().invoke(app, ["import", str(path)])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert "units 1e+300 is not valid" in result.stderr

@@ -360,3 +360,21 @@ def test_node_names_become_names_convcalc_reads_as_names(onnx: Any, tmp_path: Pa
         "input_node",
         "block_1/_act_2",
     ]
+
+
+def test_an_initializer_that_does_not_hold_its_dimensions_is_refused(
+    onnx: Any, tmp_path: Path
+) -> None:
+    # 8 bytes of data declared as 2**20 x 2**20 floats: 2**40 parameters the file never held
+    make = onnx.helper.make_node
+    lying = onnx.TensorProto(name="w", data_type=onnx.TensorProto.FLOAT, raw_data=b"\0" * 8)
+    lying.dims.extend([2**20, 2**20])
+    path = model_file(
+        onnx, tmp_path, [make("MatMul", ["x", "w"], ["y"], name="fc")], [lying], [1, 2**20]
+    )
+    code, out, err = run("model", path)
+    assert code == 2
+    assert out == ""
+    assert (
+        "initializer 'w' declares [1048576, 1048576] (1,099,511,627,776 values) but holds 2" in err
+    )

@@ -55,8 +55,9 @@ from ._yaml import _path_name, _require_regular
 MAX_BYTES = 2 * 1024 * 1024 * 1024 - 1
 """Protobuf's own limit on one message: larger models keep their weights in external data,
 which is never read here."""
-MAX_NODES = 1_000_000
-"""Nodes of a graph: as many as a model's rows may be."""
+MAX_NODES = 100_000
+"""Nodes of a graph: far above any exported CNN (a ResNet-152 has about 500), and about what a
+model of 100,000 listed layers costs in memory."""
 SMALL = 4096
 """Constants of at most this many elements are kept with their values (shapes, pads, bounds,
 axes); larger initializers are weights, of which only the shape is used."""
@@ -191,6 +192,7 @@ def onnx_to_model(model: Any, where: str = "the ONNX model", name: str = "") -> 
         raise InputError(
             f"{where} has {len(graph.node):,} nodes; convcalc reads at most {MAX_NODES:,}"
         )
+    _check_initializers(onnx, graph, where)
     values = _small_values(onnx, graph)
     _drop_weights(onnx, graph)
     try:
@@ -225,21 +227,49 @@ def _small_values(onnx: Any, graph: Any) -> dict[str, list[float]]:
     return values
 
 
+_DATA_FIELDS = (
+    "raw_data",
+    "float_data",
+    "int32_data",
+    "int64_data",
+    "double_data",
+    "uint64_data",
+    "string_data",
+)
+
+
+def _check_initializers(onnx: Any, graph: Any, where: str) -> None:
+    """Refuse an initializer stored in the file whose values do not fill its dimensions: its
+    parameter count would be a number the file never held (2**40 channels from 8 bytes)."""
+    for tensor in graph.initializer:
+        if tensor.data_location == onnx.TensorProto.EXTERNAL:
+            continue
+        declared = math.prod(tensor.dims)
+        if tensor.raw_data:
+            try:
+                size = onnx.helper.tensor_dtype_to_np_dtype(tensor.data_type).itemsize
+            except Exception:  # an unknown data type: ONNX's checks name it later
+                continue
+            held = len(tensor.raw_data) // max(size, 1)
+        else:
+            held = max(len(getattr(tensor, field)) for field in _DATA_FIELDS[1:])
+            if tensor.data_type in (onnx.TensorProto.COMPLEX64, onnx.TensorProto.COMPLEX128):
+                held //= 2
+        if held != declared:
+            raise InputError(
+                f"{where}: initializer {show(tensor.name)} declares {list(tensor.dims)} "
+                f"({declared:,} values) but holds {held:,}; the file is damaged or was made "
+                "to mislead: export it again"
+            )
+
+
 def _drop_weights(onnx: Any, graph: Any) -> None:
     """Large initializers keep their shape and lose their data (marked as stored elsewhere),
     so shape inference copies no weights."""
     for tensor in graph.initializer:
         if tensor.data_location == onnx.TensorProto.EXTERNAL or math.prod(tensor.dims) <= SMALL:
             continue
-        for field in (
-            "raw_data",
-            "float_data",
-            "int32_data",
-            "int64_data",
-            "double_data",
-            "uint64_data",
-            "string_data",
-        ):
+        for field in _DATA_FIELDS:
             tensor.ClearField(field)
         tensor.data_location = onnx.TensorProto.EXTERNAL
         del tensor.external_data[:]
