@@ -378,3 +378,116 @@ def test_an_initializer_that_does_not_hold_its_dimensions_is_refused(
     assert (
         "initializer 'w' declares [1048576, 1048576] (1,099,511,627,776 values) but holds 2" in err
     )
+
+
+@pytest.mark.parametrize("partition", ["window", "grid"])
+def test_maxvit_partition_attention_is_read_as_window_attention(
+    onnx: Any, tmp_path: Path, partition: str
+) -> None:
+    # torchvision MaxViT's PartitionAttentionLayer as the dynamo exporter writes it: a map
+    # (N, 8, 4, 4) partitioned into 4 groups of 2x2 tokens (N, 4, 4, 8) (the grid: the
+    # partition of 2x2 groups, its G and T swapped), LayerNorm, to_qkv split into q, k, v by
+    # SplitToSequence and SequenceAt, 2 heads of 4, the products as Einsum with the relative
+    # position bias gathered from its table, merge, the residual, the MLP, and back
+    import numpy as np
+
+    make = onnx.helper.make_node
+    grid = partition == "grid"
+    ints = onnx.TensorProto.INT64
+
+    def const(name: str, values: list[int], dims: list[int] | None = None) -> Any:
+        return onnx.helper.make_tensor(name, ints, [len(values)] if dims is None else dims, values)
+
+    heads_first = [0, 1, 3, 2, 4]
+    nodes = [
+        make("Reshape", ["x", "split6"], ["v"]),
+        make("Transpose", ["v"], ["vt"], perm=[0, 2, 4, 3, 5, 1]),
+        make("Identity", ["vt"], ["vc"]),
+        make("Reshape", ["vc", "tok4"], ["g" if grid else "t"]),
+        *([make("Transpose", ["g"], ["t"], perm=[0, 2, 1, 3])] if grid else []),
+        make("LayerNormalization", ["t", "ln_w", "ln_b"], ["n"], axis=-1),
+        make("MatMul", ["n", "qkv_w"], ["q0"]),
+        make("Add", ["q0", "qkv_b"], ["qkv"]),
+        make("SplitToSequence", ["qkv", "third"], ["seq"], axis=-1),
+        *[make("SequenceAt", ["seq", f"i{i}"], [part]) for i, part in enumerate("qkv".upper())],
+        *[make("Reshape", [p, "heads5"], [p + "r"]) for p in "QKV"],
+        *[make("Transpose", [p + "r"], [p + "h"], perm=heads_first) for p in "QKV"],
+        make("Mul", ["Kh", "scale"], ["Ks"]),
+        make("Einsum", ["Qh", "Ks"], ["s"], equation="bghid,bghjd->bghij"),
+        make("Gather", ["table", "index"], ["b0"]),
+        make("Transpose", ["b0"], ["b1"], perm=[1, 0]),
+        make("Reshape", ["b1", "bias5"], ["bias"]),
+        make("Add", ["s", "bias"], ["sb"]),
+        make("Softmax", ["sb"], ["a"], axis=-1),
+        make("Einsum", ["a", "Vh"], ["o"], equation="bghij,bghjd->bghid"),
+        make("Transpose", ["o"], ["ot"], perm=heads_first),
+        make("Reshape", ["ot", "tok4"], ["om"]),
+        make("MatMul", ["om", "merge_w"], ["m0"]),
+        make("Add", ["m0", "merge_b"], ["att"]),
+        make("Add", ["t", "att"], ["r1"]),
+        make("LayerNormalization", ["r1", "ln2_w", "ln2_b"], ["n2"], axis=-1),
+        make("MatMul", ["n2", "fc1_w"], ["h0"]),
+        make("Add", ["h0", "fc1_b"], ["h1"]),
+        make("Relu", ["h1"], ["h2"]),
+        make("MatMul", ["h2", "fc2_w"], ["h3"]),
+        make("Add", ["h3", "fc2_b"], ["h4"]),
+        make("Add", ["r1", "h4"], ["r2"]),
+        *([make("Transpose", ["r2"], ["r3"], perm=[0, 2, 1, 3])] if grid else []),
+        make("Reshape", ["r3" if grid else "r2", "split6b"], ["u"]),
+        make("Transpose", ["u"], ["ut"], perm=[0, 5, 1, 3, 2, 4]),
+        make("Reshape", ["ut", "map4"], ["y"]),
+    ]
+    initializers = [
+        const("split6", [1, 8, 2, 2, 2, 2]),
+        const("tok4", [1, 4, 4, 8]),
+        const("heads5", [1, 4, 4, 2, 4]),
+        const("bias5", [1, 1, 2, 4, 4]),
+        const("split6b", [1, 2, 2, 2, 2, 8]),
+        const("map4", [1, 8, 4, 4]),
+        const("third", [8], []),
+        *[const(f"i{i}", [i], []) for i in range(3)],
+        const("index", [i % 9 for i in range(16)]),
+        onnx.numpy_helper.from_array(np.array(0.5, dtype=np.float32), "scale"),
+        weight(onnx, "ln_w", [8]),
+        weight(onnx, "ln_b", [8]),
+        weight(onnx, "qkv_w", [8, 24]),
+        weight(onnx, "qkv_b", [24]),
+        weight(onnx, "table", [9, 2]),
+        weight(onnx, "merge_w", [8, 8]),
+        weight(onnx, "merge_b", [8]),
+        weight(onnx, "ln2_w", [8]),
+        weight(onnx, "ln2_b", [8]),
+        weight(onnx, "fc1_w", [8, 32]),
+        weight(onnx, "fc1_b", [32]),
+        weight(onnx, "fc2_w", [32, 8]),
+        weight(onnx, "fc2_b", [8]),
+    ]
+    path = model_file(onnx, tmp_path, nodes, initializers, [1, 8, 4, 4])
+    got = totals(path)
+    rows = [(layer["type"], layer["output_shape"]) for layer in got["layers"]]
+    assert rows == [
+        ("permute", [4, 4, 8]),
+        ("layernorm", [4, 4, 8]),
+        ("window_attention", [4, 4, 8]),
+        ("add", [4, 4, 8]),
+        ("layernorm", [4, 4, 8]),
+        ("dense", [4, 4, 32]),
+        ("relu", [4, 4, 32]),
+        ("dense", [4, 4, 8]),
+        ("add", [4, 4, 8]),
+        ("permute", [8, 4, 4]),
+    ]
+    attention = got["layers"][2]
+    # to_qkv 8*24 + 24, merge 8*8 + 8, the bias table (2*2 - 1)**2 * 2 heads
+    assert attention["params"] == 216 + 72 + 18
+    # the LayerNorms 2 * 16, fc1 8*32 + 32, fc2 32*8 + 8
+    assert got["params"] == 306 + 32 + 288 + 264
+    assert got["output"] == [8, 4, 4]
+    from convcalc._input._onnx import read_onnx
+
+    found = [
+        next(iter(layer.values()))
+        for layer in read_onnx(path)["layers"]
+        if next(iter(layer)) == "window_attention"
+    ]
+    assert [(f["partition"], f["pad"], f["window"]) for f in found] == [(partition, False, 2)]

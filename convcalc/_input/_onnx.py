@@ -320,7 +320,11 @@ class _Graph:
                 continue
             found = None
             if node.op_type == "Softmax":
-                found = self._window_attention(node) or self._attention(node)
+                found = (
+                    self._partition_attention(node)
+                    or self._window_attention(node)
+                    or self._attention(node)
+                )
             elif node.op_type == "Concat":
                 found = self._patch_merging(node)
             if found is not None:
@@ -833,6 +837,309 @@ class _Graph:
             "version": version,
         }
         return self._region("window_attention", params, entry, exit_tensor, members)
+
+    def _tokens(self, tensor: str, groups: int, tokens: int, channels: int) -> bool:
+        """Partitioned tokens (N, groups, tokens, C), as MaxViT's attention takes them."""
+        shape = self.shapes.get(tensor)
+        return shape == (self.batch[0], groups, tokens, channels)
+
+    def _partition_attention(self, softmax: Any) -> _Region | None:
+        """torchvision MaxViT's RelativePositionalMultiHeadAttention around ``softmax``, in
+        its PartitionAttentionLayer: a map (N, C, H, W) partitioned into tokens (N, G, T, C)
+        (Reshape, Transpose, Reshape, and for the grid a Transpose swapping G and T), a
+        LayerNorm, to_qkv split into q, k, v (SplitToSequence and SequenceAt, or Split), the
+        products (Einsum or MatMul) with the relative position bias, merge; the residual and
+        the MLP on the tokens, and the inverse rearrangement back to the map. Read as a
+        permute to (N, H, W, C), the attention as ``window_attention`` (partition window or
+        grid, pad false) and a permute back; the LayerNorms, MLP and residuals between are
+        per token, the same layers on the map channels last. The partition and departition
+        are recorded as regions here; the attention is returned."""
+        passed = self._passes(softmax.output[0])
+        if passed is None or passed[-1].op_type not in ("Einsum", "MatMul"):
+            return None
+        product = passed[-1]
+        out = _known(self.shapes.get(product.output[0]))
+        if out is None or len(out) != 5 or out[0] != self.batch[0]:
+            return None
+        groups, heads, tokens = out[1], out[2], out[3]
+        channels = heads * out[4]
+        members: dict[int, Any] = {id(n): n for n in (softmax, *passed)}
+        entries: set[str] = set()
+        parts = ("SequenceAt", "SplitToSequence", "Split", "Slice", "Gather")
+        stack = [t for n in (softmax, product) for t in n.input if t in self.data]
+        while stack:  # back to the tokens q, k and v are computed from
+            tensor = stack.pop()
+            node = self.producer.get(tensor)
+            if tensor == self.data_input or node is None or len(members) > 400:
+                return None
+            if id(node) in members:
+                continue
+            if self._tokens(tensor, groups, tokens, channels) and node.op_type not in parts:
+                entries.add(tensor)
+                continue
+            members[id(node)] = node
+            stack.extend(t for t in node.input if t in self.data)
+        if len(entries) != 1:
+            return None
+        entry = entries.pop()
+        exit_tensor = product.output[0]
+        for _ in range(12):  # forward to the merge projection (and its bias)
+            users = self.consumers.get(exit_tensor, [])
+            if len(users) != 1 or exit_tensor == self.output:
+                return None
+            user = users[0]
+            members[id(user)] = user
+            exit_tensor = next((t for t in user.output if t), "")
+            if user.op_type == "MatMul" and self._tokens(exit_tensor, groups, tokens, channels):
+                after = self.consumers.get(exit_tensor, [])
+                if (
+                    len(after) == 1
+                    and after[0].op_type == "Add"
+                    and exit_tensor != self.output
+                    and len(self.data_inputs(after[0])) == 1
+                ):
+                    members[id(after[0])] = after[0]
+                    exit_tensor = after[0].output[0]
+                break
+        else:
+            return None
+        if not self._tokens(exit_tensor, groups, tokens, channels):
+            return None
+        if not self._closed(members, entry, exit_tensor):
+            return None
+        norm = self.producer.get(entry)
+        if norm is None or norm.op_type != "LayerNormalization" or not norm.input:
+            return None
+        partition = self._partition(norm.input[0], groups, tokens, channels)
+        if partition is None:
+            return None
+        kind, window, map_tensor, arranging = partition
+        departition = self._departition(norm.input[0], kind, map_tensor, members, exit_tensor)
+        if departition is None:
+            return None
+        last, undoing = departition
+        weights = self._weights(members)
+        shapes = sorted(tuple(w.dims) for w in weights.values())
+        table = (2 * window[0] - 1) * (2 * window[1] - 1)
+        total = sum(math.prod(w.dims) for w in weights.values())
+        qkv_bias = (3 * channels,) in shapes
+        proj_bias = (channels,) in shapes
+        expected = 4 * channels * channels + table * heads
+        expected += 3 * channels * qkv_bias + channels * proj_bias
+        if (table, heads) not in shapes or total != expected:
+            return None
+        found = self._region(
+            "window_attention",
+            {
+                "dim": channels,
+                "num_heads": heads,
+                "window": window,
+                "partition": kind,
+                "pad": False,
+                "qkv_bias": qkv_bias,
+                "proj_bias": proj_bias,
+            },
+            entry,
+            exit_tensor,
+            members,
+        )
+        before = self._region(
+            "permute",
+            {"torch_dims": [0, 2, 3, 1]},
+            map_tensor,
+            norm.input[0],
+            {id(n): n for n in arranging},
+        )
+        back = self._region(
+            "permute",
+            {"torch_dims": [0, 3, 1, 2]},
+            undoing[0].input[0],
+            last,
+            {id(n): n for n in undoing},
+        )
+        if found is None or before is None or back is None:
+            return None
+        if {id(n) for n in found.nodes} & {id(n) for n in (*arranging, *undoing)}:
+            return None
+        for region in (before, back):
+            for member in region.nodes:
+                self.regions[id(member)] = region
+        return found
+
+    def _rearranging(self, tensor: str, channels: int, size: int) -> list[Any]:
+        """The Reshape, Transpose and Identity nodes that compute ``tensor`` from a map
+        (N, C, H, W) of ``size`` = H * W positions, each used only by the next, in graph
+        order; empty where there are none such."""
+        chain: list[Any] = []
+        while len(chain) < 8:
+            node = self.producer.get(tensor)
+            if node is None or node.op_type not in ("Reshape", "Transpose", "Identity"):
+                return []
+            if chain and self.consumers.get(tensor, []) != [chain[0]]:
+                return []
+            chain.insert(0, node)
+            tensor = node.input[0]
+            shape = _known(self.shapes.get(tensor))
+            if (
+                shape is not None
+                and len(shape) == 4
+                and shape[:2] == (self.batch[0], channels)
+                and shape[2] * shape[3] == size
+            ):
+                return chain
+        return []
+
+    def _atoms(
+        self, start: list[list[tuple[str, int]]], chain: list[Any]
+    ) -> list[list[tuple[str, int]]] | None:
+        """Where the axes of ``start`` (each a list of named factors) go through Reshape and
+        Transpose nodes: the axes at the end, each the factors it holds, outermost first; a
+        factor a Reshape splits becomes ``name.0`` (outer) and ``name.1``. None where a
+        Reshape cuts across factors another way."""
+        axes = [list(a) for a in start]
+        for node in chain:
+            if node.op_type == "Identity":
+                continue
+            if node.op_type == "Transpose":
+                perm = [int(p) for p in self.attributes(node).get("perm", [])]
+                if sorted(perm) != list(range(len(axes))):
+                    return None
+                axes = [axes[p] for p in perm]
+                continue
+            target = _known(self.shapes.get(node.output[0]))
+            if target is None:
+                return None
+            flat = [f for a in axes for f in a if f[1] != 1]
+            regrouped: list[list[tuple[str, int]]] = []
+            for size in target:
+                axis: list[tuple[str, int]] = []
+                need = size
+                while need > 1:
+                    if not flat:
+                        return None
+                    name, have = flat.pop(0)
+                    if have <= need:
+                        if need % have:
+                            return None
+                        axis.append((name, have))
+                        need //= have
+                    elif have % need == 0 and not axis:
+                        axis.append((name + ".0", need))
+                        flat.insert(0, (name + ".1", have // need))
+                        need = 1
+                    else:
+                        return None
+                regrouped.append(axis)
+            if flat:
+                return None
+            axes = regrouped
+        return axes
+
+    def _partition(
+        self, tensor: str, groups: int, tokens: int, channels: int
+    ) -> tuple[str, list[int], str, list[Any]] | None:
+        """MaxViT's partition of a map (N, C, H, W) into ``tensor``, the tokens (N, G, T, C):
+        its kind (window: G the blocks, T the tokens of a block; grid: T spread evenly over
+        the map), the tokens per axis, the map and the nodes."""
+        chain = self._rearranging(tensor, channels, groups * tokens)
+        if not chain or tensor == self.output:
+            return None
+        source = chain[0].input[0]
+        shape = _known(self.shapes.get(source))
+        if shape is None or len(shape) != 4 or shape[:2] != (self.batch[0], channels):
+            return None
+        start = [[("n", shape[0])], [("c", channels)], [("h", shape[2])], [("w", shape[3])]]
+        axes = self._atoms(start, chain)
+        if axes is None or len(axes) != 4 or axes[3] != [("c", channels)]:
+            return None
+        if [f[0] for f in axes[0]] not in ([], ["n"]):
+            return None
+        inner, outer = ["h.1", "w.1"], ["h.0", "w.0"]
+        if _factors(axes[1:3], [outer, inner]):
+            kind = "window"
+        elif _factors(axes[1:3], [inner, outer]):
+            kind = "grid"
+        else:
+            return None
+        window = [axes[2][0][1], axes[2][1][1]]
+        if window[0] * window[1] != tokens or (shape[2] * shape[3]) // tokens != groups:
+            return None
+        return kind, window, source, chain
+
+    def _departition(
+        self,
+        tokens: str,
+        kind: str,
+        map_tensor: str,
+        attention: dict[int, Any],
+        attention_exit: str,
+    ) -> tuple[str, list[Any]] | None:
+        """The rearrangement that undoes a partition, and the map it gives back (of
+        ``map_tensor``'s shape): found forward from the tokens (N, G, T, C) through what the
+        layer does to each token (its attention, LayerNorms, dense layers, activations and
+        residual additions, every tensor (N, G, T, ...)); None where something else happens
+        to the tokens, or there is not one such rearrangement."""
+        shape = _known(self.shapes.get(tokens))
+        target = self.shapes.get(map_tensor)
+        if shape is None or target is None:
+            return None
+        per_token = {"LayerNormalization", "MatMul", "Add", "Mul", "Identity", "Dropout"}
+        per_token.update(_ACTIVATIONS)
+        seen: set[int] = set()
+        stack = [tokens]
+        found: tuple[str, list[Any]] | None = None
+        while stack:
+            tensor = stack.pop()
+            if tensor == self.output or len(seen) > 400:
+                return None
+            for user in self.consumers.get(tensor, []):
+                if id(user) in seen:
+                    continue
+                seen.add(id(user))
+                if id(user) in attention:
+                    stack.append(attention_exit)
+                    continue
+                if user.op_type in ("Reshape", "Transpose") and self.shapes.get(tensor) == shape:
+                    chain = [user]
+                    while self.shapes.get(chain[-1].output[0]) != target and len(chain) < 8:
+                        later = self.consumers.get(chain[-1].output[0], [])
+                        if len(later) != 1 or later[0].op_type not in _UNPARTITION:
+                            return None
+                        chain.append(later[0])
+                    if found is not None or self.shapes.get(chain[-1].output[0]) != target:
+                        return None
+                    if self.output in [n.output[0] for n in chain[:-1]]:
+                        return None
+                    start = [[("n", shape[0])], [("g", shape[1])], [("t", shape[2])]]
+                    axes = self._atoms([*start, [("c", shape[3])]], chain)
+                    if kind == "window":
+                        spatial = [["g.0", "t.0"], ["g.1", "t.1"]]
+                    else:
+                        spatial = [["t.0", "g.0"], ["t.1", "g.1"]]
+                    if (
+                        axes is None
+                        or len(axes) != 4
+                        or [f[0] for f in axes[0]] not in ([], ["n"])
+                        or axes[1] != [("c", shape[3])]
+                        or not _factors(axes[2:], spatial)
+                    ):
+                        return None
+                    found = (chain[-1].output[0], chain)
+                    continue
+                inputs = self.data_inputs(user)
+                outputs = [_known(self.shapes.get(t)) for t in user.output if t]
+                if (
+                    user.op_type not in per_token
+                    or len(outputs) != 1
+                    or (out := outputs[0]) is None
+                    or out[:3] != shape[:3]
+                    or len(out) != 4
+                    or (user.op_type == "MatMul" and len(inputs) != 1)
+                    or (len(inputs) > 1 and any(self.shapes.get(t) != out for t in inputs))
+                ):
+                    return None
+                stack.extend(t for t in user.output if t)
+        return found
 
     def _patch_merging(self, concat: Any) -> _Region | None:
         """torchvision's PatchMerging (and V2): a map (N, H, W, C), padded to even sizes, its
@@ -1897,6 +2204,22 @@ class _Region(NamedTuple):
     nodes: list[Any]
 
 
+def _factors(axes: list[list[tuple[str, int]]], expected: list[list[str]]) -> bool:
+    """Whether the axes hold the named factors expected (``h.0``, the outer part of ``h``,
+    ``h.1`` the inner); where a part has one element the other is ``h`` itself, unsplit."""
+    present = {f[0] for axis in axes for f in axis}
+    for axis, names in zip(axes, expected, strict=True):
+        held = [f[0] for f in axis]
+        wanted = [
+            name if name in present else name.partition(".")[0]
+            for name in names
+            if name in present or name.partition(".")[0] in held
+        ]
+        if held != wanted:
+            return False
+    return True
+
+
 def _divide(a: float, b: float) -> float:
     """ONNX's Div: integers truncated toward zero, as C does."""
     if isinstance(a, int) and isinstance(b, int):
@@ -1920,6 +2243,9 @@ _REARRANGE = frozenset(
     {"Pad", "Slice", "Concat", "Identity", "Reshape", "Transpose", "Squeeze", "Unsqueeze"}
 )
 """Operators that only move elements: Swin's padding and cyclic shift around its windows."""
+
+_UNPARTITION = frozenset({"Reshape", "Transpose", "Identity"})
+"""Operators of MaxViT's rearrangements between a map and its partitioned tokens."""
 
 _FLOAT_DATA = frozenset({1, 10, 11, 16})
 """ONNX's floating-point element types (TensorProto FLOAT, FLOAT16, DOUBLE, BFLOAT16)."""
