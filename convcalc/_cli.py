@@ -876,19 +876,21 @@ def _is_size(item: str) -> bool:
     return bool(text) and all(part.isdigit() for part in text.lower().split("x"))
 
 
+def _model_argument(metavar: str) -> Any:
+    """The argument naming a model, as every command that reads one takes it."""
+    return typer.Argument(
+        metavar=metavar,
+        help="A model file (YAML, a Keras .json or .keras, ONNX), '-' for standard input, or "
+        "zoo:NAME",
+        show_default=False,
+        autocompletion=lambda incomplete: _complete_model(incomplete),
+    )
+
+
 @commands.command(short_help="A network from a YAML file, standard input or zoo:NAME.")
 @computing
 def model(
-    file: Annotated[
-        str,
-        typer.Argument(
-            metavar="FILE",
-            help="A model file (YAML, a Keras .json or .keras, ONNX), '-' for standard input, or "
-            "zoo:NAME",
-            show_default=False,
-            autocompletion=lambda incomplete: _complete_model(incomplete),
-        ),
-    ],
+    file: Annotated[str, _model_argument("FILE")],
     *,
     common: Common,
 ) -> None:
@@ -900,16 +902,7 @@ def model(
 @commands.command(short_help="Two models, or one at two settings, compared.")
 @computing
 def diff(
-    first: Annotated[
-        str,
-        typer.Argument(
-            metavar="A",
-            help="A model file (YAML, a Keras .json or .keras, ONNX), '-' for standard input, or "
-            "zoo:NAME",
-            show_default=False,
-            autocompletion=lambda incomplete: _complete_model(incomplete),
-        ),
-    ],
+    first: Annotated[str, _model_argument("A")],
     second: Annotated[
         str | None,
         typer.Argument(
@@ -1203,15 +1196,7 @@ def _write_out(text: str, output: str | None) -> None:
 
 @commands.command(short_help="A model as PyTorch or Keras code.")
 def export(
-    file: Annotated[
-        str,
-        typer.Argument(
-            metavar="MODEL",
-            help="A model file (YAML, a Keras .json or .keras, ONNX), - for standard input, or "
-            "zoo:NAME",
-            autocompletion=lambda incomplete: _complete_model(incomplete),
-        ),
-    ],
+    file: Annotated[str, _model_argument("MODEL")],
     to: Annotated[
         Framework | None,
         typer.Option(
@@ -1371,15 +1356,7 @@ def solve(
 
 @commands.command(short_help="The input sizes a model accepts, per spatial axis.")
 def sizes(
-    file: Annotated[
-        str,
-        typer.Argument(
-            metavar="MODEL",
-            help="A model file (YAML, a Keras .json or .keras, ONNX), - for standard input, or "
-            "zoo:NAME",
-            autocompletion=lambda incomplete: _complete_model(incomplete),
-        ),
-    ],
+    file: Annotated[str, _model_argument("MODEL")],
     range: Annotated[
         str, typer.Option("--range", help="The sizes tried on each axis: LO-HI")
     ] = "1-1024",

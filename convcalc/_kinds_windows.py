@@ -21,6 +21,7 @@ field is not followed through them (``whole``), as for attention.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import NamedTuple
 
 from ._formula import Formula
@@ -90,9 +91,19 @@ def _check_dim(call: Call, channels: int) -> None:
         )
 
 
+def swin_version(values: Mapping[str, object]) -> int:
+    """The Swin version of a layer's checked values: ``version``, or 2 for a layer spelled as
+    torchvision's V2 class (``ShiftedWindowAttentionV2``, ``PatchMergingV2``)."""
+    spelled = values.get(SPELLED)
+    if isinstance(spelled, str) and spelled.endswith("V2"):
+        return 2
+    version = values["version"]
+    assert isinstance(version, int)
+    return version
+
+
 def _version(call: Call) -> int:
-    """The Swin version: ``version``, or 2 for a layer spelled as torchvision's V2 class
-    (``ShiftedWindowAttentionV2``, ``PatchMergingV2``)."""
+    """:func:`swin_version`, refusing a V2 class given another ``version``."""
     version = call.number("version")
     spelled = call.values.get(SPELLED)
     if isinstance(spelled, str) and spelled.endswith("V2"):

@@ -27,6 +27,7 @@ from .._export import (
     variables,
 )
 from .._kind import SPELLED
+from .._kinds_windows import swin_version
 from .._settings import Layout, Merge, assert_never
 
 RESERVED = frozenset(
@@ -415,7 +416,7 @@ def module(step: LayerStep, needs: set[str]) -> str:
         return f"Embedding({v['input_dim']}, {v['output_dim']}{extra})"
     if kind == "window_attention":
         needs.add("WindowAttention")
-        version = 2 if str(v.get(SPELLED, "")).endswith("V2") else v["version"]
+        version = swin_version(v)
         extra = _keywords(
             [
                 ("shift", _axes(v["shift"]), "0"),
@@ -429,7 +430,7 @@ def module(step: LayerStep, needs: set[str]) -> str:
         return f"WindowAttention({shape[-1]}, {v['num_heads']}, {_axes(v['window'])}{extra})"
     if kind == "patch_merging":
         needs.add("PatchMerging")
-        version = 2 if str(v.get(SPELLED, "")).endswith("V2") else v["version"]
+        version = swin_version(v)
         return f"PatchMerging({shape[-1]}, version={version})"
     if kind == "dense":
         extra = "" if v["bias"] else ", bias=False"

@@ -62,6 +62,7 @@ from convcalc._export import (  # noqa: E402
 from convcalc._input._zoo import load_zoo, zoo_index  # noqa: E402
 from convcalc._model import read_model  # noqa: E402
 from convcalc._settings import Framework  # noqa: E402
+from convcalc._vocab import ACTIVATIONS  # noqa: E402
 
 Shape = tuple[int, ...]
 
@@ -227,35 +228,7 @@ def zoo(names: list[str], only: str | None, other: bool = False) -> int:
 
 # -- random models --------------------------------------------------------------------------------
 
-ACTIVATION_NAMES = [
-    "relu",
-    "relu6",
-    "leaky_relu",
-    "elu",
-    "selu",
-    "celu",
-    "gelu",
-    "silu",
-    "mish",
-    "sigmoid",
-    "hard_sigmoid",
-    "hard_silu",
-    "tanh",
-    "hard_tanh",
-    "softmax",
-    "log_softmax",
-    "softplus",
-    "softsign",
-    "exponential",
-    "hard_shrink",
-    "soft_shrink",
-    "tanh_shrink",
-    "log_sigmoid",
-    "sparse_plus",
-    "sparse_sigmoid",
-    "sparsemax",
-    "squareplus",
-]
+ACTIVATION_NAMES = [name for name in ACTIVATIONS if name != "linear"]
 KERAS_REFUSED = {"window_attention", "patch_merging"}
 """Kinds convcalc writes for PyTorch only (torchvision's Swin and MaxViT)."""
 

@@ -90,38 +90,13 @@ L = keras.layers
 Figures = dict[str, Any]
 
 APPLICATIONS = {
-    "ConvNeXtTiny": "keras_convnext_tiny",
-    "ConvNeXtSmall": "keras_convnext_small",
-    "ConvNeXtBase": "keras_convnext_base",
-    "ConvNeXtLarge": "keras_convnext_large",
-    "ConvNeXtXLarge": "keras_convnext_xlarge",
-    "DenseNet121": "keras_densenet121",
-    "DenseNet169": "keras_densenet169",
-    "DenseNet201": "keras_densenet201",
-    **{f"EfficientNetB{i}": f"keras_efficientnet_b{i}" for i in range(8)},
-    **{f"EfficientNetV2B{i}": f"keras_efficientnet_v2_b{i}" for i in range(4)},
-    "EfficientNetV2S": "keras_efficientnet_v2_s",
-    "EfficientNetV2M": "keras_efficientnet_v2_m",
-    "EfficientNetV2L": "keras_efficientnet_v2_l",
-    "InceptionResNetV2": "keras_inception_resnet_v2",
-    "InceptionV3": "keras_inception_v3",
-    "MobileNet": "keras_mobilenet",
-    "MobileNetV2": "keras_mobilenet_v2",
-    "MobileNetV3Small": "keras_mobilenet_v3_small",
-    "MobileNetV3Large": "keras_mobilenet_v3_large",
-    "NASNetMobile": "keras_nasnet_mobile",
-    "NASNetLarge": "keras_nasnet_large",
-    "ResNet50": "keras_resnet50",
-    "ResNet101": "keras_resnet101",
-    "ResNet152": "keras_resnet152",
-    "ResNet50V2": "keras_resnet50_v2",
-    "ResNet101V2": "keras_resnet101_v2",
-    "ResNet152V2": "keras_resnet152_v2",
-    "VGG16": "keras_vgg16",
-    "VGG19": "keras_vgg19",
-    "Xception": "keras_xception",
+    entry["function"]: name
+    for name, entry in json.loads(
+        (ROOT / "tests" / "data" / "zoo.json").read_text(encoding="utf-8")
+    ).items()
+    if not name.startswith("_") and entry["source"] == "keras"
 }
-"""Every keras.applications model function -> its zoo name (as record_zoo.py names them)."""
+"""Every keras.applications model function -> its zoo name, as record_zoo.py recorded them."""
 
 
 # -- Keras' figures ------------------------------------------------------------------------------
